@@ -71,6 +71,12 @@ func (r *AccountRecord) Unclaimed(now time.Time) bool {
 	return r.Source == AccountEnvironment && now.Sub(r.SeenAt) > EnvironmentAccountLapse
 }
 
+// AccountResetMark is the failure class of a ready state that a person
+// stored (`accounts reset`, or `accounts add` again): the account starts
+// afresh on every instance that takes it, a password Qwen refused to one of
+// them included (see accounts.ResetMark). It is no failure.
+const AccountResetMark = "reset"
+
 // AccountState is the part of an account's state every instance shares.
 type AccountState struct {
 	State            string // ready, cooling_down, rate_limited, auth_failed

@@ -101,7 +101,9 @@ func accountsCmd(ctx context.Context, args []string, getenv func(string) string,
 func accountsReset(ctx context.Context, c *cli, id string) error {
 	if id == accounts.CookieID {
 		// Each server keeps its own pasted cookie's state, in memory.
-		return fmt.Errorf("the pasted cookie's state is each server's own, not in the database: a cooldown or rate limit on it ends by itself (GET /health/detailed says when), and a restart of the server clears it")
+		return fmt.Errorf("the pasted cookie's state is each server's own, not in the database: a cooldown or rate limit on it ends by itself (GET /health/detailed says when), " +
+			"and a restart of the server clears it; once it is out (auth_failed: refused, or a bare HTTP 403 several times in a row), " +
+			"only a fresh Cookie header (`qwenproxy credentials set`, or QWEN_COOKIES) or a restart brings it back")
 	}
 	list, err := c.store.Accounts(ctx, c.cfg.QwenBaseURL)
 	if err != nil {
@@ -309,7 +311,13 @@ func accountsList(ctx context.Context, c *cli) error {
 				row.State, row.FailureClass = accounts.StateReady, ""
 			}
 		}
-		if !r.TokenExpiresAt.IsZero() {
+		// An account out because Qwen refused its password uses no token
+		// until its credentials change or a reset: one still stored (got
+		// before a refresh was refused, or before another instance met the
+		// refusal) is not shown, as /health/detailed shows none. A ban's
+		// 403s signed in, and keep it.
+		refused := r.State == accounts.StateAuthFailed && r.FailureClass == string(accounts.ClassAuth)
+		if !r.TokenExpiresAt.IsZero() && !refused {
 			t := r.TokenExpiresAt
 			row.TokenExpiresAt = &t
 		}

@@ -111,10 +111,13 @@ func accountsTest(ctx context.Context, c *cli, id string) error {
 func testAccount(ctx context.Context, c *cli, pool *accounts.Pool, acct, source string) (*doctorReport, error) {
 	cfg := c.cfg
 	actx := accounts.With(ctx, acct)
-	// Resting or refused, it is not signed in (SignInAgain answers with its
-	// state), as no call is made on it: nothing to count.
-	signsIn := pool.Usable(acct)
-	creds, err := pool.SignInAgain(actx, acct) // with the password, not a token another instance stored
+	// Resting (or out after a ban's 403s, or locked), it is not signed in
+	// (TestSignIn answers with its state), as no call is made on it:
+	// nothing to count. One whose password Qwen refused is: whether Qwen
+	// takes the password now is what the test is for.
+	refused := pool.RefusedOut(acct)
+	signsIn := pool.Usable(acct) || refused
+	creds, err := pool.TestSignIn(actx, acct) // with the password, not a token another instance stored
 	rep := &doctorReport{BaseURL: cfg.QwenBaseURL, WebVersion: cmp.Or(cfg.QwenWebVersion, qwen.DefaultWebVersion), Credentials: acct}
 	scrub := secretScrubber(creds)
 	out := doctorPrinter{w: c.stdout, quiet: *c.asJSON, scrub: scrub}
@@ -151,6 +154,11 @@ func testAccount(ctx context.Context, c *cli, pool *accounts.Pool, acct, source 
 		return rep, err
 	}
 	out.printf("%s\tok\n", acct)
+	if refused {
+		// The sign-in ended the refusal (TestSignIn): said, as the state
+		// changed.
+		out.printf("account %s was auth_failed: Qwen takes its password now, so it is ready again; a running server signs it in within seconds\n", acct)
+	}
 	return rep, nil
 }
 

@@ -47,14 +47,23 @@ func ForbiddenAdvice(id string, out bool) string {
 		return "Qwen answered HTTP 403 to the call made as " + id + ": a ban of the account, or as likely Qwen's firewall blocking this address; " +
 			"it rests (QWEN_FAILURE_COOLDOWN) and is tried again; " + tell
 	}
-	then := "then `qwenproxy accounts reset " + id + "` once Qwen serves it again"
 	if id == CookieID {
-		then = "then copy a fresh Cookie header from a browser where chat.qwen.ai works, or restart the server (the pasted cookie's state is in memory)"
-		tell = "sign in to chat.qwen.ai in a browser on the proxy's network to tell which"
+		// No password to speak of, and no `accounts reset`: its state is
+		// each server's own, in memory, and does not end by itself.
+		return fmt.Sprintf("Qwen answered HTTP 403 to the pasted cookie %d times in a row, each after a rest: a ban of its account, or as likely Qwen's firewall blocking this address "+
+			"(the cookie was not said to be invalid); it is not used until it changes or the server restarts; "+
+			"sign in to chat.qwen.ai in a browser on the proxy's network to tell which, then %s", forbiddenStrikes, cookieOutRemedy)
 	}
 	return fmt.Sprintf("Qwen answered HTTP 403 to %s %d times in a row, each after a rest: a ban of the account, or as likely Qwen's firewall blocking this address "+
-		"(its password was not refused); it is not used until its credentials change or it is reset; %s, %s", id, forbiddenStrikes, tell, then)
+		"(its password was not refused); it is not used until its credentials change or it is reset; %s, then `qwenproxy accounts reset %s` once Qwen serves it again",
+		id, forbiddenStrikes, tell, id)
 }
+
+// cookieOutRemedy is what brings the pasted cookie back once repeated
+// bare 403s took it out: `accounts reset` does not (its state is each
+// server's own, in memory), and the state does not end by itself.
+const cookieOutRemedy = "copy a fresh Cookie header from a browser where chat.qwen.ai works (`qwenproxy credentials set`, or QWEN_COOKIES), " +
+	"or restart the server (the pasted cookie's state is in memory: not `accounts reset`)"
 
 // forbiddenOut is the error of an account out after repeated bare 403s
 // (Pool.forbid): an auth error, as a call sees it, whose advice is

@@ -54,12 +54,13 @@ const (
 // change.
 const forbiddenStrikes = 3
 
-// ResetMark is the failure class of the ready state `accounts reset`
-// stores: a person's word that the account starts afresh. An instance that
-// takes it begins the account's runs of failures again (the doubling of its
-// rests, its count of bare 403s), and gives a password Qwen refused to it
-// one more try. It is no failure: it is not shown.
-const ResetMark = "reset"
+// ResetMark is the failure class of the ready state `accounts reset` (and
+// `accounts add`, the same password again included) stores: a person's word
+// that the account starts afresh. An instance that takes it begins the
+// account's runs of failures again (the doubling of its rests, its count of
+// bare 403s), and gives a password Qwen refused to it one more try. It is
+// no failure: it is not shown.
+const ResetMark = qp.AccountResetMark
 
 // Classes lists every class, for metrics.
 var Classes = []Class{ClassRateLimited, ClassFirewall, ClassServer, ClassNetwork, ClassTimeout, ClassAuth, ClassForbidden}
@@ -177,6 +178,7 @@ type account struct {
 	afresh         time.Time     // when its credentials were last replaced, or it was reset (Status.Afresh)
 	signing        chan struct{} // closed when the sign-in in progress ends
 	mustSignIn     bool          // the next sign-in uses the password, adopting no stored token (SignInAgain)
+	tryRefused     bool          // the next sign-in tries the password even though Qwen refused it (TestSignIn)
 	signErr        error         // the last sign-in's failure
 	dirty          bool          // st must be written to the store
 	seenAt         time.Time     // an environment account's row last marked seen by this pool (zero: at the next exchange)
@@ -402,6 +404,7 @@ func (p *Pool) unavailable(now time.Time) *Unavailable {
 			u.Rejected++
 			if a.st.State == StateAuthFailed && a.st.FailureClass == string(ClassForbidden) {
 				u.Forbidden++
+				u.ForbiddenCookie = u.ForbiddenCookie || a.id == CookieID
 			} else if a.id == CookieID {
 				u.RejectedCookie = true
 			}
@@ -559,7 +562,11 @@ func (p *Pool) brief(n int) time.Duration {
 // warnRejected says that Qwen refused a's credentials, and what to do.
 func (p *Pool) warnRejected(a *account, class Class) {
 	if class == ClassForbidden {
-		p.log.Warn(fmt.Sprintf("qwen account refused with HTTP 403 %d times in a row, each after a rest; it is not used until its credentials change or it is reset", forbiddenStrikes),
+		until := "until its credentials change or it is reset"
+		if a.id == CookieID {
+			until = "until it changes or the server restarts" // no `accounts reset` for the cookie
+		}
+		p.log.Warn(fmt.Sprintf("qwen account refused with HTTP 403 %d times in a row, each after a rest; it is not used %s", forbiddenStrikes, until),
 			"account", a.id, "advice", ForbiddenAdvice(a.id, true))
 		return
 	}

@@ -71,7 +71,7 @@ func (p *Pool) credentialsOf(ctx context.Context, id string) (qwen.Credentials, 
 			p.mu.Unlock()
 			return current, nil
 		}
-		if !a.usable(now) {
+		if !a.usable(now) && !(a.tryRefused && a.refusedOut(now)) {
 			p.mu.Unlock()
 			return qwen.Credentials{}, p.unusable(id)
 		}
@@ -231,6 +231,10 @@ type staleToken struct {
 	// refusedHere says that Qwen refused the password to this instance
 	// before: it is not tried again; only another instance's token helps.
 	refusedHere bool
+	// tryRefused says that the password is to be tried even though Qwen
+	// refused it (TestSignIn): a refusal stored by another instance is
+	// not taken for Qwen's answer, and a success ends the refusal.
+	tryRefused bool
 }
 
 // refusedHereMessage is the failure of an account whose password Qwen
@@ -263,7 +267,8 @@ func (p *Pool) signIn(ctx context.Context, id string, stale staleToken) (*Signed
 	a.signing = done
 	login := Login{Email: a.id, Password: a.password}
 	stale.password, a.mustSignIn = a.mustSignIn, false
-	stale.refusedHere = a.refusedHere()
+	stale.tryRefused, a.tryRefused = a.tryRefused, false
+	stale.refusedHere = a.refusedHere() && !stale.tryRefused
 	p.mu.Unlock()
 
 	got, how, err := p.obtain(ctx, login, stale)
@@ -336,6 +341,9 @@ func (p *Pool) signIn(ctx context.Context, id string, stale staleToken) (*Signed
 	a.strikes = 0
 	if now := p.now(); a.st.State == StateCoolingDown && !now.Before(a.st.CooldownUntil) {
 		p.setState(a, qp.AccountState{State: StateReady}, now)
+	}
+	if stale.tryRefused {
+		p.endRefusal(a)
 	}
 	if adopted {
 		p.log.Info("qwen account token adopted from another instance", "account", a.id, "token_expires_at", got.Expires)
@@ -483,7 +491,7 @@ func (p *Pool) storedToken(ctx context.Context, l Login, stale staleToken) (Sign
 		return SignedIn{}, false, err
 	}
 	for _, r := range recs {
-		if r.ID == id && r.State == StateAuthFailed && r.FailedCredential != "" && r.FailedCredential == passwordPrint(id, l.Password, p.cfg.Upstream) {
+		if r.ID == id && r.State == StateAuthFailed && r.FailedCredential != "" && r.FailedCredential == passwordPrint(id, l.Password, p.cfg.Upstream) && !stale.tryRefused {
 			return SignedIn{}, false, &SignInError{Class: ClassAuth, Message: "Qwen refused the e-mail or password (met by another instance)"}
 		}
 		if r.ID != id || r.CookiesSealed == "" || stale.password || r.TokenExpiresAt.Before(stale.expires) || !r.TokenExpiresAt.After(p.now()) {

@@ -32,8 +32,11 @@ type Unavailable struct {
 	Rejected       int  // credentials refused by Qwen
 	RejectedCookie bool // the pasted cookie is among the rejected (not for 403s)
 	Forbidden      int  // of the rejected, those out after repeated bare 403s (ClassForbidden)
-	Locked         int  // stored secrets no configured key opens
-	Tried          int  // usable, but already tried in this call
+	// ForbiddenCookie says that the pasted cookie is among Forbidden: it
+	// is not brought back with `accounts reset`, as the others are.
+	ForbiddenCookie bool
+	Locked          int // stored secrets no configured key opens
+	Tried           int // usable, but already tried in this call
 	// Last is the failure of the last account tried in this call, if any:
 	// its detail completes the message. (Not unwrapped: the call failed for
 	// want of an account, which is how it is classified.)
@@ -121,8 +124,16 @@ func (u *Unavailable) coolingCause() string {
 
 // rejectedAdvice says what fixes the rejected accounts.
 func (u *Unavailable) rejectedAdvice() string {
-	const forbidden = "refused with a bare HTTP 403 several times in a row (a ban, or as likely Qwen's firewall blocking this address: " +
+	forbidden := "refused with a bare HTTP 403 several times in a row (a ban, or as likely Qwen's firewall blocking this address: " +
 		"try from another network, then `qwenproxy accounts reset`)"
+	switch {
+	case u.ForbiddenCookie && u.Forbidden == 1:
+		forbidden = "refused with a bare HTTP 403 several times in a row (a ban, or as likely Qwen's firewall blocking this address: " +
+			"try from another network, then " + cookieOutRemedy + ")"
+	case u.ForbiddenCookie:
+		forbidden = "refused with a bare HTTP 403 several times in a row (a ban, or as likely Qwen's firewall blocking this address: " +
+			"try from another network, then `qwenproxy accounts reset` each signed-in one; for the pasted cookie, " + cookieOutRemedy + ")"
+	}
 	switch {
 	case u.Forbidden == u.Rejected:
 		return forbidden

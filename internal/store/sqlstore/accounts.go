@@ -189,10 +189,13 @@ func (s *Store) PutAccount(ctx context.Context, a qp.AccountRecord) error {
 	// Every upstream's state starts afresh and its token goes: the old
 	// password's refusals and rests, and its sign-ins, are not the new
 	// one's. The ready state is dated now (not deleted), so that running
-	// instances take it over the state they hold (the newest wins).
-	if _, err := tx.ExecContext(ctx, `UPDATE qwen_account_states SET state = 'ready', failure_class = '', cooldown_until = 0,
+	// instances take it over the state they hold (the newest wins), and
+	// marked as a reset: the same password stored again is the owner's
+	// word that it is right now (fixed at Qwen), which a server that Qwen
+	// refused it to would otherwise never try again.
+	if _, err := tx.ExecContext(ctx, `UPDATE qwen_account_states SET state = 'ready', failure_class = ?, cooldown_until = 0,
 		failed_credential = '', state_at = ?, cookies_sealed = NULL, token_expires_at = 0, signin_until = 0, forbidden_run = 0
-		WHERE account = ?`, now, a.ID); err != nil {
+		WHERE account = ?`, qp.AccountResetMark, now, a.ID); err != nil {
 		return fmt.Errorf("store account %s: %w", a.ID, err)
 	}
 	if err := tx.Commit(); err != nil {
