@@ -160,3 +160,48 @@ func TestDeletingASessionDeletesItsCallQueuedOnAnotherInstance(t *testing.T) {
 		t.Errorf("the later turn's response: %d %v", status, v)
 	}
 }
+
+// The same for a Conversations API conversation's session, deleted while a
+// response in the conversation waits on Qwen: neither the call nor the
+// conversation's items outlive the delete.
+func TestDeletingAConversationsSessionDeletesTheResponseInFlight(t *testing.T) {
+	e := start(t, nil)
+	var conv convObject
+	if status, b := convCall(t, e, "POST", "/v1/conversations", "", `{"items":[{"role":"user","content":"Remember kiwi."}]}`, &conv); status != http.StatusOK {
+		t.Fatalf("create: %d %s", status, b)
+	}
+	convResponse(t, e, `{"model":"qwen3-max","input":"What fruit? asked before the delete","conversation":"`+conv.ID+`"}`)
+	reached := make(chan struct{}, 1)
+	e.sim.Inject(qwensim.Fault{Delay: 3 * time.Second, Reached: reached})
+	done := make(chan error, 1)
+	url := e.app.URL() + "/v1/responses"
+	go func() {
+		resp, err := http.Post(url, "application/json", strings.NewReader(
+			`{"model":"qwen3-max","input":"in flight, asked before the delete","conversation":"`+conv.ID+`"}`))
+		if err == nil {
+			_, err = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	<-reached
+	if status, b := convCall(t, e, "DELETE", "/v1/sessions/"+conv.ID, "", "", nil); status != http.StatusOK {
+		t.Fatalf("delete the session: %d %s", status, b)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("the response ended before the delete did (%v): the delay is too short to test anything", err)
+	default:
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range []string{"requests", "responses", "response_item_ids", "conversations", "conversation_entries"} {
+		if n := e.count(`SELECT COUNT(*) FROM ` + table); n != 0 {
+			t.Errorf("%d rows left in %s after the conversation's session was deleted", n, table)
+		}
+	}
+	if status, b := convCall(t, e, "GET", "/v1/conversations/"+conv.ID+"/items", "", "", nil); status != http.StatusNotFound {
+		t.Errorf("its items after its session was deleted: %d %s, want a 404", status, b)
+	}
+}
