@@ -348,7 +348,7 @@ func withoutDeleted(ctx context.Context, q querier, b qp.Batch) (qp.Batch, []int
 	}
 	var keptCalls []int
 	if len(deleted) > 0 {
-		out.Exchanges = nil
+		out.Exchanges, keptCalls = nil, []int{} // not nil: none kept
 		for i := range b.Exchanges {
 			rq := &b.Exchanges[i].Request
 			if rq.SessionID != "" && (deleted[chat{rq.SessionID, b.Exchanges[i].Response.ChatID}] ||
