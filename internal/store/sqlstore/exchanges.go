@@ -73,8 +73,12 @@ func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) (err error) {
 	if err := s.checkSchemaWith(ctx, tx); err != nil {
 		return fmt.Errorf("write batch: %w", err)
 	}
-	if b, err = withoutDeleted(ctx, tx, b); err != nil {
+	var kept []int
+	if b, kept, err = withoutDeleted(ctx, tx, b); err != nil {
 		return fmt.Errorf("write batch: %w", err)
+	}
+	if kept != nil {
+		encoded, items = pick(encoded, kept), pick(items, kept)
 	}
 	if err := writeSessions(ctx, tx, b.Sessions); err != nil {
 		return err
@@ -495,4 +499,13 @@ func ttftMillis(rq *qp.Request, rs *qp.Response) any {
 		return nil
 	}
 	return float64(rs.FirstTokenAt.Sub(rq.Timestamp).Microseconds()) / 1000
+}
+
+// pick returns the elements of s at the indexes kept, in their order.
+func pick[T any](s []T, kept []int) []T {
+	out := make([]T, len(kept))
+	for i, k := range kept {
+		out[i] = s[k]
+	}
+	return out
 }

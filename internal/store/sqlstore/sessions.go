@@ -292,12 +292,18 @@ func (s *Store) Deleted(ctx context.Context, id, chatID string) (bool, error) {
 }
 
 // withoutDeleted leaves out of b the states of deleted sessions, so that
-// nothing brings a deleted session back, and records without a session the
-// calls whose session does not exist: made in a deleted one, or whose
-// state was lost (dropped over the recorder's memory budget). No foreign
-// key can then hold a batch back for ever. It returns b itself when nothing
-// changes, else a copy.
-func withoutDeleted(ctx context.Context, q querier, b qp.Batch) (qp.Batch, error) {
+// nothing brings a deleted session back, and the calls a deleted session
+// was asked before its delete — in flight, or queued in an instance's
+// recorder, as the delete ran —, which went with it: its delete deletes
+// its calls, and one written after it must not outlive it (nor its
+// Responses API items). A call asked in its chat, or that began before it
+// was deleted, was asked before the delete; a later turn naming its id
+// opens a new chat and is kept. The calls whose session does not exist
+// otherwise (its state lost: dropped over the recorder's memory budget,
+// or refused) are recorded without a session, so that no foreign key
+// holds a batch back for ever. It returns b itself when nothing changes,
+// else a copy, and the indexes in b of the calls kept (nil: all of them).
+func withoutDeleted(ctx context.Context, q querier, b qp.Batch) (qp.Batch, []int, error) {
 	ids := map[string]bool{}
 	for i := range b.Sessions {
 		ids[b.Sessions[i].ID] = true
@@ -308,20 +314,23 @@ func withoutDeleted(ctx context.Context, q querier, b qp.Batch) (qp.Batch, error
 		}
 	}
 	if len(ids) == 0 {
-		return b, nil
+		return b, nil, nil
 	}
 	type chat struct{ id, chatID string }
 	deleted := map[chat]bool{}
+	deletedAt := map[string]int64{} // the latest delete of each id, Unix ms
 	err := queryIn(ctx, q, keysOf(ids), selectDeletedSessions, func(rows *sql.Rows) error {
 		var c chat
-		if err := rows.Scan(&c.id, &c.chatID); err != nil {
+		var at int64
+		if err := rows.Scan(&c.id, &c.chatID, &at); err != nil {
 			return err
 		}
 		deleted[c] = true
+		deletedAt[c.id] = max(deletedAt[c.id], at)
 		return nil
 	})
 	if err != nil {
-		return b, fmt.Errorf("read deleted sessions: %w", err)
+		return b, nil, fmt.Errorf("read deleted sessions: %w", err)
 	}
 
 	out := qp.Batch{Sessions: b.Sessions, Exchanges: b.Exchanges}
@@ -337,27 +346,39 @@ func withoutDeleted(ctx context.Context, q querier, b qp.Batch) (qp.Batch, error
 	for _, sess := range out.Sessions {
 		kept[sess.ID] = true
 	}
+	var keptCalls []int
+	if len(deleted) > 0 {
+		out.Exchanges, keptCalls = nil, []int{} // not nil: none kept
+		for i := range b.Exchanges {
+			rq := &b.Exchanges[i].Request
+			if rq.SessionID != "" && (deleted[chat{rq.SessionID, b.Exchanges[i].Response.ChatID}] ||
+				rq.Timestamp.UnixMilli() < deletedAt[rq.SessionID]) {
+				continue // asked before its session's delete
+			}
+			out.Exchanges = append(out.Exchanges, b.Exchanges[i])
+			keptCalls = append(keptCalls, i)
+		}
+	}
 	// Calls whose session this batch does not write need it in the table.
 	missing := map[string]bool{}
-	for i := range b.Exchanges {
-		if id := b.Exchanges[i].Request.SessionID; id != "" && !kept[id] {
+	for i := range out.Exchanges {
+		if id := out.Exchanges[i].Request.SessionID; id != "" && !kept[id] {
 			missing[id] = true
 		}
 	}
 	if err := dropStored(ctx, q, missing, selectSessionIDs); err != nil {
-		return b, err
+		return b, nil, err
 	}
-	copied := false // the caller's exchanges are not changed in place
-	for i := range b.Exchanges {
-		rq, chatID := b.Exchanges[i].Request, b.Exchanges[i].Response.ChatID
-		if rq.SessionID != "" && (deleted[chat{rq.SessionID, chatID}] || missing[rq.SessionID]) {
+	copied := len(deleted) > 0 // the caller's exchanges are not changed in place
+	for i := range out.Exchanges {
+		if id := out.Exchanges[i].Request.SessionID; id != "" && missing[id] {
 			if !copied {
 				out.Exchanges, copied = append([]qp.Exchange(nil), b.Exchanges...), true
 			}
 			out.Exchanges[i].Request.SessionID = ""
 		}
 	}
-	return out, nil
+	return out, keptCalls, nil
 }
 
 // dropStored removes from ids those that name a row, as query (an IN list
@@ -383,7 +404,7 @@ func dropStored(ctx context.Context, q querier, ids map[string]bool, query func(
 // The IN lists of withoutDeleted, n ids each.
 var (
 	selectDeletedSessions = byRows(func(n int) string {
-		return `SELECT id, chat_id FROM deleted_sessions WHERE id IN (` + values(`?`, n) + `)`
+		return `SELECT id, chat_id, deleted_at FROM deleted_sessions WHERE id IN (` + values(`?`, n) + `)`
 	})
 	selectSessionIDs = byRows(func(n int) string { return `SELECT id FROM sessions WHERE id IN (` + values(`?`, n) + `)` })
 )
