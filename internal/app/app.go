@@ -190,6 +190,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	a.api = server.New(server.Config{QueueSize: cfg.RecorderQueueSize, MaxBodyBytes: cfg.MaxBodyBytes, MaxInFlight: cfg.MaxInFlight, ModelsTTL: cfg.ModelsCacheTTL, DefaultModel: cfg.DefaultModel, UpstreamURL: cfg.QwenBaseURL, ModelMap: cfg.ModelMap, Sorts: sorts, HistoryReadTimeout: cfg.HistoryReadTimeout,
 		RecordBodies: cfg.RecordBodies, CORSOrigins: cfg.CORSOrigins, LoopbackOnly: loopback(cfg.Host), AllowedHosts: cfg.AllowedHosts, StreamKeepAlive: cfg.StreamKeepAlive,
 		RecorderSync: cfg.RecorderSync, RecordingRequired: cfg.RecordingRequired, MaxDuration: cfg.QwenMaxDuration, RecordMaxBodyBytes: cfg.RecordMaxBodyBytes,
+		SharedDatabase: cfg.DatabaseURL != "", RecorderLinger: cfg.RecorderLinger,
 		Capabilities: server.CapabilitiesConfig{SearchSources: cfg.SearchSources, AllowImageURLs: cfg.AllowImageURLs, ImageMaxBytes: cfg.ImageMaxBytes, ImageMaxCount: cfg.ImageMaxCount,
 			ImageFetchTimeout: cfg.ImageFetchTimeout, RecordImageBytes: cfg.RecordImageBytes, ImageTimeout: cfg.ImageTimeout,
 			DocumentMaxBytes: cfg.DocumentMaxBytes, ContextFileBytes: cfg.ContextFileBytes}},

@@ -409,7 +409,7 @@ func (s *Server) newItemEntries(ctx context.Context, conversationID string, raw,
 	if conversationID != "" { // its items are named by the ids their clients gave them
 		check.ConversationParam, _ = json.Marshal(conversationID)
 	}
-	if apiErr := check.ValidateCountWith(s.storedItems(ctx, &check)); apiErr != nil && !tellsNothing(apiErr) {
+	if apiErr := check.ValidateCountWith(s.newItems(ctx, &check)); apiErr != nil && !tellsNothing(apiErr) {
 		apiErr.Param = itemsParam(apiErr.Param)
 		apiErr.Message = itemsParam(apiErr.Message)
 		return nil, apiErr

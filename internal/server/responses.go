@@ -31,7 +31,7 @@ import (
 // for chat completions (Codex sends store:false and its whole history).
 func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 	var req responsesRequest
-	req.lookup = s.itemLookup(r.Context(), imagesNotKept, &req.Request, req.keep)
+	req.lookup = s.itemLookup(r.Context(), imagesNotKept, &req.Request, req.keep, true)
 	d, ok := s.decodeCall(w, r, &req, responses.Fields)
 	if !ok {
 		return
@@ -210,13 +210,21 @@ func (r *responsesRequest) Validate() *openai.Error {
 // whose previous_response_id chain and conversation are looked in for an
 // id a client gave its item; nil for none.
 func (s *Server) storedItems(ctx context.Context, in *responses.Request) responses.ItemLookup {
-	return s.itemLookup(ctx, imagesNotKept, in, nil)
+	return s.itemLookup(ctx, imagesNotKept, in, nil, false)
+}
+
+// newItems is storedItems for a new request's input (a response, a
+// compaction, a count of input tokens, a conversation's turn), which waits
+// for an item another instance may have answered a moment ago
+// (awaitRecent).
+func (s *Server) newItems(ctx context.Context, in *responses.Request) responses.ItemLookup {
+	return s.itemLookup(ctx, imagesNotKept, in, nil, true)
 }
 
 // listedItems is the lookup of the item_reference items GET …/input_items
 // lists: the items as GET serves them.
 func (s *Server) listedItems(ctx context.Context) responses.ItemLookup {
-	return s.itemLookup(ctx, nil, nil, nil)
+	return s.itemLookup(ctx, nil, nil, nil, false)
 }
 
 // maxScanned bounds the recent calls of the caller's key an item_reference
@@ -247,9 +255,11 @@ type lookedItem struct {
 // (the latest that carried it: the indexes, indexedItem), then in the
 // caller's maxScanned latest calls.
 // keep, when given, is told each item found, as listed (before rewrite), by
-// the id that named it.
+// the id that named it. With await (a new request's input, not a recorded
+// one's), an id not found that another instance may have answered a moment
+// ago is waited for (awaitRecent).
 func (s *Server) itemLookup(ctx context.Context, rewrite func([]json.RawMessage) []json.RawMessage, in *responses.Request,
-	keep func(id string, listed json.RawMessage)) responses.ItemLookup {
+	keep func(id string, listed json.RawMessage), await bool) responses.ItemLookup {
 	var read map[string][]lookedItem // made at the first reference: most calls have none
 	var found json.RawMessage        // the listed form of the item find found last
 	var latest latestCalls
@@ -322,6 +332,10 @@ func (s *Server) itemLookup(ctx context.Context, rewrite func([]json.RawMessage)
 			}
 		}
 		return s.clientItem(ctx, id, in, &latest, record, find)
+	}
+	if await {
+		// A response not found is read again when waited for.
+		lookup = s.awaitRecent(ctx, lookup, func(digits string) { delete(read, digits) })
 	}
 	if keep == nil {
 		return lookup

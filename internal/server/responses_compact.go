@@ -28,7 +28,7 @@ import (
 func (s *Server) compactResponses(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	var req compactRequest
-	req.lookup = s.storedItems(ctx, &req.Request)
+	req.lookup = s.newItems(ctx, &req.Request)
 	d, ok := s.decodeCall(w, r, &req, responses.CompactFields)
 	if !ok {
 		return

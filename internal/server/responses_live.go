@@ -146,7 +146,7 @@ func (s *Server) liveInputItems(ctx context.Context, lr *liveResponse) ([]respon
 	body, _ := s.recordedForm(ctx, lr.body, s.deps.Accounts.Known())
 	var req responses.Request
 	_ = json.Unmarshal(body, &req) // validated when the call began
-	return madeInputItems(&req, lr.requestID, s.itemLookup(ctx, nil, &req, nil))
+	return madeInputItems(&req, lr.requestID, s.itemLookup(ctx, nil, &req, nil, false))
 }
 
 // responseInProgress is the 409 for what a response in progress cannot be

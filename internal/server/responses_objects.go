@@ -104,7 +104,7 @@ func (s *Server) responseInputItems(w http.ResponseWriter, r *http.Request) {
 		// conversation too.
 		var in responses.Request
 		_ = json.Unmarshal(rec.OpenAIRequest, &in) // none when stored cut: no items either
-		items, made, apiErr = recordedMadeInputItems(rec, s.itemLookup(r.Context(), nil, &in, nil))
+		items, made, apiErr = recordedMadeInputItems(rec, s.itemLookup(r.Context(), nil, &in, nil, false))
 	}
 	if apiErr != nil {
 		writeErrorFor(w, r, apiErr)

@@ -27,7 +27,7 @@ import (
 // fetches it) and is not recorded.
 func (s *Server) responseInputTokens(w http.ResponseWriter, r *http.Request) {
 	req := responsesRequest{count: true}
-	req.lookup = s.storedItems(r.Context(), &req.Request)
+	req.lookup = s.newItems(r.Context(), &req.Request)
 	d, ok := s.decodeCall(w, r, &req, responses.Fields)
 	if !ok {
 		return

@@ -103,6 +103,14 @@ type Config struct {
 	RecordingRequired bool
 	// Capabilities configures web search sources and images in and out.
 	Capabilities CapabilitiesConfig
+	// SharedDatabase: the history is a database other instances write to
+	// as well (DATABASE_URL), so a call answered a moment ago may be in
+	// another instance's recorder, not yet in the database.
+	SharedDatabase bool
+	// RecorderLinger is how long the recorder waits to commit
+	// (RECORDER_LINGER): on a shared database, taken for the other
+	// instances' too, which run with the same settings.
+	RecorderLinger time.Duration
 }
 
 // StoreChecker is the database as /health sees it: Probe makes a real write

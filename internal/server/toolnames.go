@@ -157,7 +157,7 @@ func (s *Server) namePreviousCalls(ctx context.Context, previousID string, msgs 
 		return nil
 	}
 	nameResults(msgs, unnamed, rec.Response.OpenAIResponse)
-	return nil
+	return s.refuseUncalled(ctx, msgs, unnamed, rec)
 }
 
 // nameSessionCalls names the results of the calls the session's latest
