@@ -11,6 +11,7 @@ import (
 	qp "qwenproxy"
 	"qwenproxy/internal/store"
 	"qwenproxy/internal/store/postgres"
+	"qwenproxy/internal/store/sqlstore"
 	"qwenproxy/internal/store/storetest"
 )
 
@@ -158,14 +159,8 @@ func TestALockWaitingWhenTheServerClosedItsConnectionIsTakenAgain(t *testing.T) 
 func TestATurnWhoseLockConnectionWasClosedSavesAndReadsOnANewOne(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	dbURL, name := withAppName(t, storetest.PostgresSchema(t), "lost_lock_")
-	st := storetest.OpenWith(t, dbURL, store.Options{Postgres: postgres.Options{MaxConns: 2}})
-	now := time.UnixMilli(time.Now().UnixMilli())
-	state := qp.Session{ID: "s1", ChatID: "chat-1", ParentID: "answer-5", Model: "qwen3-max", MessageCount: 5,
-		CreatedAt: now, LastAccessed: now, ExpiresAt: now.Add(time.Hour)}
-	if err := st.WriteBatch(ctx, qp.Batch{Sessions: []qp.Session{state}}); err != nil {
-		t.Fatal(err)
-	}
+	st, name, state := sessionOfFiveTurns(ctx, t, "lost_lock_")
+	now := state.LastAccessed
 
 	// The turn answered; the server closed its lock's connection meanwhile.
 	held, err := st.Locker().LockSession(ctx, "s1")
@@ -208,14 +203,8 @@ func TestATurnWhoseLockConnectionWasClosedSavesAndReadsOnANewOne(t *testing.T) {
 func TestALostLockDoesNotLetATurnOverwriteAnotherTurnsSave(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	dbURL, name := withAppName(t, storetest.PostgresSchema(t), "moved_on_")
-	st := storetest.OpenWith(t, dbURL, store.Options{Postgres: postgres.Options{MaxConns: 2}})
-	now := time.UnixMilli(time.Now().UnixMilli())
-	state := qp.Session{ID: "s1", ChatID: "chat-1", ParentID: "answer-5", Model: "qwen3-max", MessageCount: 5,
-		CreatedAt: now, LastAccessed: now, ExpiresAt: now.Add(time.Hour)}
-	if err := st.WriteBatch(ctx, qp.Batch{Sessions: []qp.Session{state}}); err != nil {
-		t.Fatal(err)
-	}
+	st, name, state := sessionOfFiveTurns(ctx, t, "moved_on_")
+	now := state.LastAccessed
 
 	first, err := st.Locker().LockSession(ctx, "s1")
 	if err != nil {
@@ -271,4 +260,20 @@ func TestALostLockDoesNotLetATurnOverwriteAnotherTurnsSave(t *testing.T) {
 	if got, err := st.Session(ctx, "s1"); err != nil || got.ParentID != "answer-7" {
 		t.Fatalf("after the third turn: %+v, %v", got, err)
 	}
+}
+
+// sessionOfFiveTurns opens a store on a fresh schema whose connections are
+// named by prefix (name, for terminate) and saves session s1 of five
+// answered turns, its state returned, stamped now to the millisecond.
+func sessionOfFiveTurns(ctx context.Context, t *testing.T, prefix string) (*sqlstore.Store, string, qp.Session) {
+	t.Helper()
+	dbURL, name := withAppName(t, storetest.PostgresSchema(t), prefix)
+	st := storetest.OpenWith(t, dbURL, store.Options{Postgres: postgres.Options{MaxConns: 2}})
+	now := time.UnixMilli(time.Now().UnixMilli())
+	state := qp.Session{ID: "s1", ChatID: "chat-1", ParentID: "answer-5", Model: "qwen3-max", MessageCount: 5,
+		CreatedAt: now, LastAccessed: now, ExpiresAt: now.Add(time.Hour)}
+	if err := st.WriteBatch(ctx, qp.Batch{Sessions: []qp.Session{state}}); err != nil {
+		t.Fatal(err)
+	}
+	return st, name, state
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"qwenproxy/internal/store/sqlstore"
 )
 
 // GET /health/ready and /health/detailed checked a SQLite file deleted
@@ -19,30 +21,13 @@ import (
 func TestProbeDoesNotWaitForTheSave(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "q.db")
-	openMigrated(t, path)
-	s, err := Open(ctx, path, Options{BusyTimeoutMS: 10_000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.WriteBatch(ctx, oneCall("held")); err != nil {
-		t.Fatal(err)
-	}
-	// A reader on a snapshot the WAL holds: the guard's checkpoint
-	// (TRUNCATE) waits for it to end, up to the busy timeout, before the
-	// save can begin.
-	tx, err := s.DB().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM requests`).Scan(&n); err != nil || n != 1 {
-		t.Fatalf("reader: %d %v", n, err)
-	}
+	// The reader keeps the guard's checkpoint (TRUNCATE) waiting, up to the
+	// busy timeout, before the save can begin.
+	s, tx := oneCallBesideAReader(ctx, t, path)
 	if err := os.Remove(path); err != nil {
 		t.Fatal(err)
 	}
-	err = s.Probe(ctx)
+	err := s.Probe(ctx)
 	saved := savedBeside(t, path)
 	tx.Rollback() // the background check goes on
 	if err == nil || len(saved) != 0 {
@@ -66,25 +51,9 @@ func TestProbeDoesNotWaitForTheSave(t *testing.T) {
 func TestAProbeWhileTheCheckRunsNamesTheJournalThatWent(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "q.db")
-	openMigrated(t, path)
-	s, err := Open(ctx, path, Options{BusyTimeoutMS: 10_000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.WriteBatch(ctx, oneCall("held")); err != nil {
-		t.Fatal(err)
-	}
-	// A reader on a snapshot the WAL holds keeps the background check in
-	// its checkpoint until the first answer is given.
-	tx, err := s.DB().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM requests`).Scan(&n); err != nil || n != 1 {
-		t.Fatalf("reader: %d %v", n, err)
-	}
+	// The reader keeps the background check in its checkpoint until the
+	// first answer is given.
+	s, tx := oneCallBesideAReader(ctx, t, path)
 	for _, suffix := range []string{"-wal", "-shm"} {
 		if err := os.Remove(path + suffix); err != nil {
 			t.Fatal(err)
@@ -100,4 +69,30 @@ func TestAProbeWhileTheCheckRunsNamesTheJournalThatWent(t *testing.T) {
 	if err := s.Probe(ctx); !errors.Is(err, ErrJournalGone) {
 		t.Fatalf("a later probe: %v, want ErrJournalGone", err)
 	}
+}
+
+// oneCallBesideAReader opens a migrated store at path (closed when the test
+// ends), writes one call, and begins a read transaction that has read it:
+// a reader on a snapshot the WAL holds, which keeps a checkpoint (TRUNCATE)
+// waiting, up to the busy timeout, until the test rolls it back.
+func oneCallBesideAReader(ctx context.Context, t *testing.T, path string) (*sqlstore.Store, *sql.Tx) {
+	t.Helper()
+	openMigrated(t, path)
+	s, err := Open(ctx, path, Options{BusyTimeoutMS: 10_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.WriteBatch(ctx, oneCall("held")); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := s.DB().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM requests`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("reader: %d %v", n, err)
+	}
+	return s, tx
 }
