@@ -25,7 +25,9 @@ func accountFailure(err error) (failure, bool) {
 		case accounts.ReasonRateLimited:
 			return failure{api: rateLimited(u.Error(), retry), errType: qp.ErrorTypeRateLimited, cause: err}, true
 		case accounts.ReasonRejected:
-			return failure{api: &openai.Error{Status: http.StatusUnauthorized, Type: openai.TypeAuthentication, Code: "upstream_credentials_rejected",
+			// Final: every account is out until its credentials change,
+			// which no resend of the call brings about (see classify).
+			return failure{api: &openai.Error{Status: http.StatusUnauthorized, Type: openai.TypeAuthentication, Code: "upstream_credentials_rejected", Final: true,
 				Message: u.Error()}, errType: qp.ErrorTypeUpstreamAuth, cause: err}, true
 		}
 		return failure{api: &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "accounts_unavailable",

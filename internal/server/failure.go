@@ -135,7 +135,11 @@ func classify(err error) failure {
 			f.errType = qp.ErrorTypeUpstreamAuth
 			return f
 		}
-		return failure{api: &openai.Error{Status: http.StatusUnauthorized, Type: openai.TypeAuthentication, Code: "upstream_credentials_rejected",
+		// Final (X-Should-Retry: false): the account is out until its
+		// credentials change, so a resent call meets the same 401. Claude
+		// Code retries a 401 with backoff unless told not to, and showed
+		// the refusal only after three minutes of it.
+		return failure{api: &openai.Error{Status: http.StatusUnauthorized, Type: openai.TypeAuthentication, Code: "upstream_credentials_rejected", Final: true,
 			Message: fmt.Sprintf("Qwen rejected the configured credentials (%s); sign in to chat.qwen.ai in a browser and copy a fresh Cookie header", detail)},
 			errType: qp.ErrorTypeUpstreamAuth, cause: err}
 	case qwen.KindFirewall:
