@@ -2,8 +2,11 @@ package server
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/translate"
@@ -43,5 +46,21 @@ func TestCachedPromptTokensInEachAPIsUsage(t *testing.T) {
 	o.promptTokens(ans.Usage())
 	if o.inputTokens != 21 {
 		t.Errorf("message_start's input_tokens %d, want 21", o.inputTokens)
+	}
+}
+
+// A stream's message_start says the cached prompt tokens too: its
+// input_tokens leave them out, so with cache_read_input_tokens 0 it told a
+// prompt of 21 tokens where Qwen read 33 (message_delta said 12 cached).
+func TestMessageStartCountsCachedPromptTokens(t *testing.T) {
+	rec := httptest.NewRecorder()
+	c := &call{w: rec, r: httptest.NewRequest(http.MethodPost, "/v1/messages", nil),
+		live: (&active{}).begin("req", "/v1/messages", time.Now())}
+	o := messagesFormat{}.open(c, &turnSpec{stream: true}, false).(*messagesOutput)
+	o.promptTokens(cachedAnswer(t).Usage())
+	o.start()
+	start, _, _ := strings.Cut(rec.Body.String(), "event: ping")
+	if !strings.Contains(start, `"input_tokens":21,`) || !strings.Contains(start, `"cache_read_input_tokens":12,`) {
+		t.Errorf("message_start %s: want 21 input tokens and 12 read from the cache", start)
 	}
 }

@@ -46,7 +46,9 @@ func (f messagesFormat) open(c *call, t *turnSpec, start bool) output {
 		holding: t.checked() || f.compaction}
 	if t.stream {
 		c.events().setOpening(func() []byte {
-			return append(anthropic.MessageStart(o.id, o.model, anthropic.NewUsage(o.inputTokens, 0, 0)), anthropic.Ping()...)
+			usage := anthropic.NewUsage(o.inputTokens, 0, 0)
+			usage.CacheReadInputTokens = o.cachedTokens
+			return append(anthropic.MessageStart(o.id, o.model, usage), anthropic.Ping()...)
 		})
 		c.events().setKeepAlive(anthropic.Ping()) // Anthropic's keep-alive is a ping event
 		if start {
@@ -67,8 +69,10 @@ type messagesOutput struct {
 	open      string // the type of the block being streamed, "" for none
 	index     int    // the index of the open block, or of the next one
 	// inputTokens is the prompt's token count for message_start, as far as
-	// Qwen has told it when the stream opens (0 when it opens before).
+	// Qwen has told it when the stream opens (0 when it opens before), less
+	// cachedTokens, those Qwen read from its cache (cache_read_input_tokens).
 	inputTokens  int
+	cachedTokens int
 	omitThinking bool // see messagesFormat
 	dropThinking bool // see messagesFormat
 	compaction   bool // see messagesFormat
@@ -151,7 +155,9 @@ func (o *messagesOutput) searchResult(i int) anthropic.ContentBlock {
 	return anthropic.WebSearchToolResultBlock(o.searchID(i), pages)
 }
 
-func (o *messagesOutput) promptTokens(u openai.Usage) { o.inputTokens, _ = uncachedInput(u) }
+func (o *messagesOutput) promptTokens(u openai.Usage) {
+	o.inputTokens, o.cachedTokens = uncachedInput(u)
+}
 
 // uncachedInput splits a usage's prompt tokens as Anthropic counts them:
 // input_tokens leave out what was read from the cache, which
