@@ -90,7 +90,9 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 	h := w.Header()
 	h.Set("Access-Control-Allow-Origin", origin)
 	h.Add("Vary", "Origin")
-	h.Set("Access-Control-Expose-Headers", "X-Request-Id, X-Session-Id, Retry-After, X-Should-Retry")
+	// Request-Id is the Messages routes' name of the call, which the
+	// Anthropic SDK reads (_request_id, an error's requestID).
+	h.Set("Access-Control-Expose-Headers", "X-Request-Id, Request-Id, X-Session-Id, Retry-After, X-Should-Retry")
 	if r.Method != http.MethodOptions || r.Header.Get("Access-Control-Request-Method") == "" {
 		return false
 	}
