@@ -177,7 +177,7 @@ func TestExportToAnEmptyOutputIsRefusedSayingSo(t *testing.T) {
 
 // export --format "" (a script's unset variable) was taken for no --format
 // and exported JSONL, where the history API now refuses format= and
-// --output '' is refused: it is refused saying the flag is empty, before
+// --output "" is refused: it is refused saying the flag is empty, before
 // the database is opened, whatever --output is named.
 func TestExportInAnEmptyFormatIsRefusedSayingSo(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "h.db")
