@@ -174,3 +174,18 @@ func TestExportToAnEmptyOutputIsRefusedSayingSo(t *testing.T) {
 		t.Errorf("the refused export made the database: %v", err)
 	}
 }
+
+// export --format "" (a script's unset variable) was taken for no --format
+// and exported JSONL, where the history API now refuses format= and
+// --output "" is refused: it is refused saying the flag is empty, before
+// the database is opened, whatever --output is named.
+func TestExportInAnEmptyFormatIsRefusedSayingSo(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "h.db")
+	seedHistory(t, storetest.Open(t, db), 2)
+	for _, args := range [][]string{{"export", "--format", ""}, {"export", "--format", "", "--output", filepath.Join(t.TempDir(), "calls.csv")}} {
+		out, errOut, code := runCLI(t, db, args...)
+		if code != 1 || out != "" || !strings.Contains(errOut, "--format is empty") {
+			t.Errorf("%q: exit %d, %q %q", args, code, out, errOut)
+		}
+	}
+}

@@ -55,9 +55,11 @@ func values(pairs ...string) url.Values {
 // its value is checked only as the API's limit is, by listOptions.
 func limitFlag(fs *flag.FlagSet) *string { return fs.String("limit", "50", "show `N` rows (1-1000)") }
 
-// listOptions reads --limit as the API reads limit.
+// listOptions reads --limit as the API reads limit: given empty (--limit
+// "", a script's unset variable) it is refused as limit= is, not left out
+// for the default.
 func listOptions(limit string) (qp.ListOptions, error) {
-	o, e := historyapi.ListOptionsFrom(values("limit", limit, "count", "false"), 50, nil)
+	o, e := historyapi.ListOptionsFrom(url.Values{"limit": {limit}, "count": {"false"}}, 50, nil)
 	return o, apiError(e)
 }
 

@@ -168,6 +168,7 @@ func TestCLIFlagsFailAsTheAPI(t *testing.T) {
 		want string
 	}{
 		{[]string{"requests", "--limit", "0"}, `--limit: limit must be an integer between 1 and 1000, not "0"`},
+		{[]string{"requests", "--limit", ""}, `--limit: limit must be an integer between 1 and 1000, not ""`}, // a script's unset variable: not the default 50
 		{[]string{"sessions", "--limit", "1001"}, `--limit: limit must be an integer between 1 and 1000, not "1001"`},
 		{[]string{"requests", "--status", "meh"}, `--status: status must be success or error, not "meh"`},
 		{[]string{"requests", "--start", "yesterday"}, `--start: "yesterday" is not an RFC 3339 time`},

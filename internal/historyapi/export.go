@@ -106,8 +106,8 @@ func (a *API) exportParams(w http.ResponseWriter, r *http.Request) (exportParams
 
 // exportParamsFrom is exportParams of a query already read.
 func (a *API) exportParamsFrom(w http.ResponseWriter, q url.Values) (exportParams, bool) {
-	format := q.Get("format")
-	if format == "" {
+	format, ok := given(q, "format")
+	if !ok {
 		format = "jsonl"
 	}
 	if format != "jsonl" && format != "csv" {
@@ -115,9 +115,9 @@ func (a *API) exportParamsFrom(w http.ResponseWriter, q url.Values) (exportParam
 		return exportParams{}, false
 	}
 	bodies := format == "jsonl"
-	switch v := q.Get("bodies"); v {
-	case "", "true":
-	case "false":
+	switch v, ok := given(q, "bodies"); {
+	case !ok, v == "true":
+	case v == "false":
 		bodies = false
 	default:
 		writeError(w, openai.InvalidRequest("bodies", "invalid_bodies", "bodies must be true or false, not %q", v))

@@ -19,14 +19,17 @@ import (
 // its flags fail as the API's parameters do.
 func ListOptionsFrom(q url.Values, defaultLimit int, sorts []string) (qp.ListOptions, *openai.Error) {
 	o := qp.ListOptions{Limit: defaultLimit}
-	if v := q.Get("limit"); v != "" {
+	// An option given with no value (limit=, after=) is refused as a bad
+	// value, not read as absent: after= answered the first page again, and
+	// a script paging with an unset cursor variable looped over it for ever.
+	if v, ok := given(q, "limit"); ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1000 {
 			return o, openai.InvalidRequest("limit", "invalid_limit", "limit must be an integer between 1 and 1000, not %q", v)
 		}
 		o.Limit = n
 	}
-	if v := q.Get("offset"); v != "" {
+	if v, ok := given(q, "offset"); ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
 			return o, openai.InvalidRequest("offset", "invalid_offset", "offset must be a non-negative integer, not %q", v)
@@ -46,16 +49,16 @@ func ListOptionsFrom(q url.Values, defaultLimit int, sorts []string) (qp.ListOpt
 	if o.Sort, o.Asc, err = sortParam(q, sorts); err != nil {
 		return o, err
 	}
-	switch inc := q.Get("include"); inc {
-	case "":
-	case "bodies":
+	switch inc, ok := given(q, "include"); {
+	case !ok:
+	case inc == "bodies":
 		o.Bodies = true
 	default:
 		return o, openai.InvalidRequest("include", "invalid_include", "include must be 'bodies', not %q", inc)
 	}
-	switch c := q.Get("count"); c {
-	case "", "true":
-	case "false":
+	switch c, ok := given(q, "count"); {
+	case !ok, c == "true":
+	case c == "false":
 		o.NoTotal = true
 	default:
 		return o, openai.InvalidRequest("count", "invalid_count", "count must be true or false, not %q", c)
@@ -66,33 +69,34 @@ func ListOptionsFrom(q url.Values, defaultLimit int, sorts []string) (qp.ListOpt
 // sortParam reads sort=<field>&order=asc|desc, or the original's
 // orderBy="<field> ASC|DESC". Only whitelisted fields pass.
 func sortParam(q url.Values, allowed []string) (string, bool, *openai.Error) {
-	field, order := q.Get("sort"), q.Get("order")
-	if ob := q.Get("orderBy"); ob != "" {
+	field, sorted := given(q, "sort")
+	order, ordered := given(q, "order")
+	if ob, ok := given(q, "orderBy"); ok {
 		parts := strings.Fields(ob)
 		if len(parts) == 0 || len(parts) > 2 {
 			return "", false, openai.InvalidRequest("orderBy", "invalid_sort", "orderBy must be '<field> [ASC|DESC]', not %q", ob)
 		}
 		// Said twice, by both names, one of them would be ignored.
-		if field != "" {
+		if sorted {
 			return "", false, openai.InvalidRequest("orderBy", "repeated_parameter", `"orderBy" and "sort" both name the sort field; give one of them`)
 		}
-		field = parts[0]
+		field, sorted = parts[0], true
 		if len(parts) == 2 {
-			if order != "" {
+			if ordered {
 				return "", false, openai.InvalidRequest("orderBy", "repeated_parameter", `"orderBy" and "order" both give the order; give one of them`)
 			}
 			order = parts[1]
 		}
 	}
 	asc := false
-	switch strings.ToLower(order) {
-	case "", "desc":
-	case "asc":
+	switch lower := strings.ToLower(order); {
+	case lower == "desc", lower == "" && !ordered:
+	case lower == "asc":
 		asc = true
 	default:
 		return "", false, openai.InvalidRequest("order", "invalid_sort", "order must be asc or desc, not %q", order)
 	}
-	if field == "" {
+	if !sorted {
 		return "", asc, nil
 	}
 	for _, a := range allowed {
@@ -101,6 +105,16 @@ func sortParam(q url.Values, allowed []string) (string, bool, *openai.Error) {
 		}
 	}
 	return "", false, openai.InvalidRequest("sort", "invalid_sort", "cannot sort by %q; sort by one of %s", field, strings.Join(allowed, ", "))
+}
+
+// given is a parameter's value and whether the query holds it at all, with
+// a value or empty.
+func given(q url.Values, name string) (string, bool) {
+	v, ok := q[name]
+	if !ok || len(v) == 0 {
+		return "", false
+	}
+	return v[0], true
 }
 
 // A cursor is opaque to clients: base64url of "value.id".
@@ -113,8 +127,8 @@ func encodeCursor(c *qp.Cursor) *string {
 }
 
 func cursorParam(q url.Values, name string) (*qp.Cursor, *openai.Error) {
-	v := q.Get(name)
-	if v == "" {
+	v, ok := given(q, name)
+	if !ok {
 		return nil, nil
 	}
 	bad := openai.InvalidRequest(name, "invalid_cursor", "%s is not a cursor returned by this API", name)

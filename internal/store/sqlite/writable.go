@@ -61,14 +61,16 @@ func fileNotWritable(path string, access func(path string, mode uint32) error) s
 // user names this process in the refusals.
 func user() string { return fmt.Sprintf("this process (uid %d)", os.Getuid()) }
 
-// modeOf is a file's permissions and owner, as ls shows them.
+// modeOf is a file's type and permissions and its owner, as ls shows them
+// (a directory's with its d: the permissions alone read as a file's).
 func modeOf(path string) string {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return err.Error()
 	}
+	mode := fi.Mode().Type()&os.ModeDir | fi.Mode().Perm()
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		return fmt.Sprintf("%s, owner uid %d", fi.Mode().Perm(), st.Uid)
+		return fmt.Sprintf("%s, owner uid %d", mode, st.Uid)
 	}
-	return fi.Mode().Perm().String()
+	return mode.String()
 }

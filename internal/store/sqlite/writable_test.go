@@ -41,7 +41,9 @@ func TestWhyNotWritableNamesWhatCannotBeWritten(t *testing.T) {
 		// write a file of mode 0444; an operator marks a backup so to keep
 		// it as it is.
 		{"file marked read-only, to a process that may write it anyway", refuse("", nil), []string{"marked read-only", "r--r--r--", "chmod u+w"}, 0o444},
-		{"directory", refuse(dir, syscall.EACCES), []string{"may not create files in " + dir, "-wal and -shm", "write access to the directory"}, 0o644},
+		// The directory's mode as ls shows it, d first: it was shown as a
+		// file's (-rwxr-xr-x), beside the lock's refusal's drwxr-xr-x.
+		{"directory", refuse(dir, syscall.EACCES), []string{"may not create files in " + dir + " (drwx", "-wal and -shm", "write access to the directory"}, 0o644},
 		{"read-only file system", refuse(dir, syscall.EROFS), []string{dir + " is on a read-only file system"}, 0o644},
 		{"a -shm left read-only by a refused start", refuse(path+"-shm", syscall.EACCES), []string{"may not write " + path + "-shm", "remove it while no process has the database open"}, 0o644},
 		{"a file not made yet", func(p string, _ uint32) error {
