@@ -139,7 +139,7 @@ type setting struct {
 
 func (c *Config) settings() []setting {
 	return []setting{
-		{"HOST", "127.0.0.1", "address to listen on", str(&c.Host)},
+		{"HOST", "127.0.0.1", "address to listen on", host(&c.Host)},
 		{"PORT", "3000", "port to listen on", integer(&c.Port, 0, 65535)},
 		{"DATABASE_PATH", "./data/qwenproxy.db", "SQLite database file", databasePath(&c.DatabasePath)},
 		{"DATABASE_URL", "", "postgres://… URL: store in PostgreSQL, shared by several instances (DATABASE_PATH then names only the spool's default)", databaseURL(&c.DatabaseURL)},
@@ -257,16 +257,22 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 		return nil, CommandLineError{Err: fmt.Errorf("--%s is given more than once: give it once", name)}
 	}
 	if fs.NArg() > 0 {
-		return nil, CommandLineError{Err: fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))}
+		return nil, CommandLineError{Err: fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	if err := host(&c.Host)(c.Host); err != nil {
+		return nil, fmt.Errorf("--host %q: %w", c.Host, err)
 	}
 	if err := oneOf(&c.LogLevel, "debug", "info", "warn", "error")(c.LogLevel); err != nil {
-		return nil, fmt.Errorf("--log-level: %w", err)
+		return nil, fmt.Errorf("--log-level %q: %w", c.LogLevel, err)
 	}
 	if c.Port < 0 || c.Port > 65535 {
 		return nil, fmt.Errorf("--port %d: must be between 0 and 65535", c.Port)
 	}
 	if err := baseURL(&c.QwenBaseURL)(c.QwenBaseURL); err != nil {
-		return nil, fmt.Errorf("--qwen-base-url: %w", err)
+		if errors.Is(err, errURLCredentials) || errors.Is(err, errURLQuery) { // never quoted: see errURLCredentials
+			return nil, fmt.Errorf("--qwen-base-url: %w", err)
+		}
+		return nil, fmt.Errorf("--qwen-base-url %q: %w", c.QwenBaseURL, err)
 	}
 	if err := databaseURL(&c.DatabaseURL)(c.DatabaseURL); err != nil {
 		return nil, fmt.Errorf("--database-url: %w", err)
@@ -461,6 +467,24 @@ func modelMap(dst *[]modelmap.Rule) func(string) error {
 }
 
 func str(dst *string) func(string) error { return func(v string) error { *dst = v; return nil } }
+
+// host reads the address to listen on, which the port is joined to: one
+// holding a port of its own, or an IPv6 address in brackets, reached the
+// listener as "[127.0.0.1:5]:3000" or "[[::1]]:3000" and failed there in
+// net's words ("no such host", "missing port in address"), naming neither
+// HOST nor --host.
+func host(dst *string) func(string) error {
+	return func(v string) error {
+		if _, port, err := net.SplitHostPort(v); err == nil {
+			return fmt.Errorf("holds a port (%s): give the address alone, and the port as PORT or --port", port)
+		}
+		if strings.HasPrefix(v, "[") || strings.HasSuffix(v, "]") {
+			return fmt.Errorf("write an IPv6 address without brackets (%s)", strings.Trim(v, "[]"))
+		}
+		*dst = v
+		return nil
+	}
+}
 
 // headerValue reads a value every Qwen call carries as a header (Version,
 // User-Agent), trimmed: a blank one would go out blank on every call (Qwen
