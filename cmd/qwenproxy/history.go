@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -136,6 +137,13 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 			return qp.CallFilter{}, errors.New("--output is empty: name the file to write, or - for standard output (the default)")
 		}
 		if *format == "" {
+			// --format "" (a script's unset variable) is no format: taken
+			// as none, it wrote JSONL, or CSV for *.csv, whatever was meant.
+			given := false
+			c.fs.Visit(func(f *flag.Flag) { given = given || f.Name == "format" })
+			if given {
+				return qp.CallFilter{}, errors.New("--format is empty: give jsonl or csv, or leave it out (csv for an --output file named *.csv, else jsonl)")
+			}
 			*format = formatOf(*output)
 		}
 		if *format != "jsonl" && *format != "csv" {
