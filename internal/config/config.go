@@ -45,6 +45,9 @@ type Config struct {
 	HistoryReadTimeout time.Duration
 	SpoolPath          string
 	MockUpstream       bool
+	// Warnings are for serve to log at start: what the command line given
+	// exposes (ArgumentPassword).
+	Warnings []string
 	// MockEventDelay paces the simulator's stream events (only with
 	// MockUpstream): long enough to watch a stream in the live view.
 	MockEventDelay time.Duration
@@ -283,6 +286,9 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 	if err := ChooseDatabase(fs, c); err != nil {
 		return nil, CommandLineError{Err: err}
 	}
+	if w := ArgumentPassword("--database-url", c.DatabaseURL, "DATABASE_URL"); w != "" && given(fs, "database-url") {
+		c.Warnings = append(c.Warnings, w)
+	}
 	if c.SpoolPath == "" {
 		c.SpoolPath = c.DatabasePath + ".spool"
 	}
@@ -374,6 +380,35 @@ func ChooseDatabase(fs *flag.FlagSet, c *Config) error {
 		c.DatabaseURL = ""
 	}
 	return nil
+}
+
+// ArgumentPassword warns of a database URL given on the command line with
+// its password in it (""; none): the process list (ps, /proc/PID/cmdline)
+// shows a command's arguments to every user of the machine for as long as
+// it runs — serve's, its whole life. pgx takes the password from
+// PGPASSWORD or ~/.pgpass when the URL has none; instead names the
+// variable that takes the whole URL, if any. The password is never quoted.
+func ArgumentPassword(flag, value, instead string) string {
+	inQuery := false
+	if u, err := url.Parse(value); err == nil && u.Query().Has("password") {
+		inQuery = true
+	}
+	if value == "" || redact.URLValue(value) == value && !inQuery {
+		return ""
+	}
+	w := flag + " holds a password, which the process list (ps) shows every user of this machine while this command runs: " +
+		"leave it out of the URL and give it as PGPASSWORD or in ~/.pgpass"
+	if instead != "" {
+		w += ", or give the whole URL as " + instead
+	}
+	return w
+}
+
+// given says whether the flag name was set on fs's command line.
+func given(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // CheckDatabaseURL accepts "" (SQLite) or a PostgreSQL URL.
