@@ -242,7 +242,7 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 		fmt.Fprintln(fs.Output(), "\nThe environment variables in parentheses give these flags' defaults; every other setting is an environment variable only: `qwenproxy help` lists them all with their defaults.")
 	}
 	fs.StringVar(&c.Host, "host", c.Host, "address to listen on (HOST)")
-	fs.IntVar(&c.Port, "port", c.Port, "port to listen on (PORT)")
+	fs.Var(decimal{&c.Port}, "port", "port to listen on (PORT): a decimal `number`")
 	fs.StringVar(&c.DatabasePath, "database-path", c.DatabasePath, DatabasePathHelp)
 	DatabaseURLFlag(fs, &c.DatabaseURL)
 	fs.StringVar(&c.QwenBaseURL, "qwen-base-url", c.QwenBaseURL, "Qwen Chat base URL (QWEN_BASE_URL)")
