@@ -45,7 +45,7 @@ func credentialsCmd(ctx context.Context, args []string, getenv func(string) stri
 		}
 		how := "sealed under QWENPROXY_SECRET_KEY"
 		if c.cfg.SecretKey == nil {
-			fmt.Fprintln(stderr, unsealedWarning(qwen.Credentials{Token: token, Cookies: cookies}))
+			fmt.Fprintln(stderr, "qwenproxy credentials: "+unsealedWarning(qwen.Credentials{Token: token, Cookies: cookies}))
 			how = "unencrypted"
 		}
 		if !*c.asJSON { // with --json, the status below says it all
