@@ -217,9 +217,10 @@ func (c *Config) settings() []setting {
 func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, error) {
 	c := &Config{}
 	var errs []error
+	aside := setAside(args)
 	for _, s := range c.settings() {
 		v := s.def
-		if e := getenv(s.env); e != "" {
+		if e := getenv(s.env); e != "" && !aside[s.env] {
 			v = e
 		}
 		if err := s.set(v); err != nil {
@@ -235,20 +236,12 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs := serveFlags(c)
 	fs.SetOutput(usage)
 	fs.Usage = func() { // under the command's own heading, as every command's flags are
 		fs.PrintDefaults()
 		fmt.Fprintln(fs.Output(), "\nThe environment variables in parentheses give these flags' defaults; every other setting is an environment variable only: `qwenproxy help` lists them all with their defaults.")
 	}
-	fs.StringVar(&c.Host, "host", c.Host, "address to listen on (HOST)")
-	fs.Var(decimal{&c.Port}, "port", "port to listen on (PORT): a decimal `number`")
-	fs.StringVar(&c.DatabasePath, "database-path", c.DatabasePath, DatabasePathHelp)
-	DatabaseURLFlag(fs, &c.DatabaseURL)
-	fs.StringVar(&c.QwenBaseURL, "qwen-base-url", c.QwenBaseURL, "Qwen Chat base URL (QWEN_BASE_URL)")
-	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (LOG_LEVEL)")
-	fs.BoolVar(&c.MockUpstream, "mock-upstream", false, "serve in front of the built-in Qwen simulator")
-	fs.BoolVar(&c.AllowUnauthenticated, "allow-unauthenticated", c.AllowUnauthenticated, "listen beyond loopback without API keys (ALLOW_UNAUTHENTICATED)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, err
@@ -306,6 +299,41 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 		}
 	}
 	return c, nil
+}
+
+// serveFlags are serve's flags, their defaults c's values, writing into c.
+func serveFlags(c *Config) *flag.FlagSet {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.StringVar(&c.Host, "host", c.Host, "address to listen on (HOST)")
+	fs.Var(decimal{&c.Port}, "port", "port to listen on (PORT): a decimal `number`")
+	fs.StringVar(&c.DatabasePath, "database-path", c.DatabasePath, DatabasePathHelp)
+	DatabaseURLFlag(fs, &c.DatabaseURL)
+	fs.StringVar(&c.QwenBaseURL, "qwen-base-url", c.QwenBaseURL, "Qwen Chat base URL (QWEN_BASE_URL)")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (LOG_LEVEL)")
+	fs.BoolVar(&c.MockUpstream, "mock-upstream", false, "serve in front of the built-in Qwen simulator")
+	fs.BoolVar(&c.AllowUnauthenticated, "allow-unauthenticated", c.AllowUnauthenticated, "listen beyond loopback without API keys (ALLOW_UNAUTHENTICATED)")
+	return fs
+}
+
+// setAside names the variables serve's flags given in args replace, which
+// are then not read: flags override the environment, so a bad value there
+// (PORT=abc beside --port 4000) refused a start the flag made good. A
+// --database-path sets DATABASE_URL aside too, as ChooseDatabase does. The
+// flags are read as Load reads them, on a copy, saying nothing: Load says
+// what is wrong with them.
+func setAside(args []string) map[string]bool {
+	fs := serveFlags(&Config{})
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	_ = fs.Parse(args)
+	aside := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) {
+		aside[strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))] = true
+		if f.Name == "database-path" {
+			aside["DATABASE_URL"] = true
+		}
+	})
+	return aside
 }
 
 // secretSettings are the variables whose values are never shown in an error.
