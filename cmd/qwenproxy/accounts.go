@@ -188,9 +188,16 @@ func accountsAdd(ctx context.Context, c *cli, email string, stdin io.Reader) err
 	}
 	in := openSecretInput(ctx, stdin, c.stderr)
 	password, _, err := in.line("Qwen password for " + id + ": ")
+	more := false
+	if err == nil && password != "" {
+		more, err = in.moreLines()
+	}
 	in.close()
 	if err != nil {
 		return err
+	}
+	if more {
+		return errors.New("more than one line on standard input: give the password alone on one line; nothing was stored")
 	}
 	if password == "" {
 		return errors.New("no password given on standard input")

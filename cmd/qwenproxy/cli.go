@@ -124,6 +124,11 @@ func (c *cli) parse(args []string) error {
 	if err := config.ChooseDatabase(c.fs, c.cfg); err != nil {
 		return usageError{err: err}
 	}
+	c.fs.Visit(func(f *flag.Flag) {
+		if w := config.ArgumentPassword("--database-url", c.cfg.DatabaseURL, "DATABASE_URL"); f.Name == "database-url" && w != "" {
+			fmt.Fprintf(c.stderr, "qwenproxy %s: warning: %s\n", c.fs.Name(), w)
+		}
+	})
 	return nil
 }
 

@@ -41,6 +41,11 @@ func copyCmd(ctx context.Context, args []string, _ func(string) string, stdout, 
 			return fmt.Errorf("%s %s: %w", target.flag, shownTarget(target.value), err)
 		}
 	}
+	for _, target := range []struct{ flag, value string }{{"--from", *from}, {"--to", *to}} {
+		if w := config.ArgumentPassword(target.flag, target.value, ""); w != "" {
+			fmt.Fprintf(stderr, "qwenproxy copy: warning: %s\n", w)
+		}
+	}
 	if sameDatabase(*from, *to) {
 		return errors.New("--from and --to name the same database")
 	}

@@ -45,7 +45,7 @@ func credentialsCmd(ctx context.Context, args []string, getenv func(string) stri
 		}
 		how := "sealed under QWENPROXY_SECRET_KEY"
 		if c.cfg.SecretKey == nil {
-			fmt.Fprintln(stderr, unsealedWarning(qwen.Credentials{Token: token, Cookies: cookies}))
+			fmt.Fprintln(stderr, "qwenproxy credentials: "+unsealedWarning(qwen.Credentials{Token: token, Cookies: cookies}))
 			how = "unencrypted"
 		}
 		if !*c.asJSON { // with --json, the status below says it all
@@ -112,17 +112,10 @@ func readCredentials(ctx context.Context, stdin io.Reader, stderr io.Writer) (st
 		// A third line with something on it: not what was asked for (a
 		// bx-umidtoken, then the Cookie header), and taking the first two
 		// stored what the user did not mean (a cookie split over lines).
-		for {
-			more, ok, err := in.line("")
-			if err != nil {
-				return "", "", err
-			}
-			if !ok {
-				break
-			}
-			if strings.TrimSpace(more) != "" {
-				return "", "", errors.New("more than two lines: give the Cookie header alone on one line, or the bx-umidtoken, then the Cookie header; nothing was stored")
-			}
+		if more, err := in.moreLines(); err != nil {
+			return "", "", err
+		} else if more {
+			return "", "", errors.New("more than two lines: give the Cookie header alone on one line, or the bx-umidtoken, then the Cookie header; nothing was stored")
 		}
 	}
 	token, cookies := strings.TrimSpace(first), strings.TrimSpace(second)

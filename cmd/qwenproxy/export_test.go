@@ -175,17 +175,22 @@ func TestExportToAnEmptyOutputIsRefusedSayingSo(t *testing.T) {
 	}
 }
 
-// export --format "" (a script's unset variable) was taken for no --format
-// and exported JSONL, where the history API now refuses format= and
-// --output "" is refused: it is refused saying the flag is empty, before
-// the database is opened, whatever --output is named.
-func TestExportInAnEmptyFormatIsRefusedSayingSo(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "h.db")
+// export --format "" (a script's unset variable) was taken as no --format:
+// JSONL, or CSV for an *.csv file, whatever the script meant, exit 0. It is
+// refused as --output "" is, before the database is opened, and nothing is
+// written.
+func TestExportWithAnEmptyFormatIsRefusedSayingSo(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "h.db")
 	seedHistory(t, storetest.Open(t, db), 2)
-	for _, args := range [][]string{{"export", "--format", ""}, {"export", "--format", "", "--output", filepath.Join(t.TempDir(), "calls.csv")}} {
+	file := filepath.Join(dir, "calls.jsonl")
+	for _, args := range [][]string{{"export", "--format", ""}, {"export", "--format=", "--output", file}} {
 		out, errOut, code := runCLI(t, db, args...)
-		if code != 1 || out != "" || !strings.Contains(errOut, "--format is empty") {
+		if code != 1 || out != "" || !strings.Contains(errOut, `--format is empty`) {
 			t.Errorf("%q: exit %d, %q %q", args, code, out, errOut)
 		}
+	}
+	if _, err := os.Stat(file); !os.IsNotExist(err) {
+		t.Errorf("the refused export wrote %s: %v", file, err)
 	}
 }

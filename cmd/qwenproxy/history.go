@@ -137,12 +137,12 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 			return qp.CallFilter{}, errors.New("--output is empty: name the file to write, or - for standard output (the default)")
 		}
 		if *format == "" {
-			// Given empty (a script's unset variable), it chose nothing:
-			// refused as the API refuses format=, not read as left out.
+			// --format "" (a script's unset variable) is no format: taken
+			// as none, it wrote JSONL, or CSV for *.csv, whatever was meant.
 			given := false
 			c.fs.Visit(func(f *flag.Flag) { given = given || f.Name == "format" })
 			if given {
-				return qp.CallFilter{}, errors.New("--format is empty: give jsonl or csv, or leave it out (then csv for an --output named *.csv, else jsonl)")
+				return qp.CallFilter{}, errors.New("--format is empty: give jsonl or csv, or leave it out (csv for an --output file named *.csv, else jsonl)")
 			}
 			*format = formatOf(*output)
 		}

@@ -11,6 +11,7 @@ import (
 
 	qp "qwenproxy"
 	"qwenproxy/internal/auth"
+	"qwenproxy/internal/config"
 )
 
 // keysCmd manages the proxy API keys stored in the database.
@@ -25,7 +26,7 @@ func keysCmd(ctx context.Context, args []string, getenv func(string) string, std
 	case "add":
 		name := c.fs.String("name", "", "a label for the key")
 		admin := c.fs.Bool("admin", false, "may use the history routes and deletes")
-		limit := c.fs.Int("max-concurrent", 0, "the key's calls in flight at once; 0: no limit")
+		limit := config.DecimalIntFlag(c.fs, "max-concurrent", 0, "the key's calls in flight at once, a decimal `number`; 0: no limit")
 		if err := c.parse(args); err != nil {
 			return err
 		}
@@ -46,7 +47,7 @@ func keysCmd(ctx context.Context, args []string, getenv func(string) string, std
 		fmt.Fprintf(c.stdout, "%s\n\nid %s. The key is shown only now; the database keeps its hash.\n", key, stored.ID)
 		return nil
 	case "limit":
-		limit := c.fs.Int("max-concurrent", 0, "the key's calls in flight at once; 0: no limit")
+		limit := config.DecimalIntFlag(c.fs, "max-concurrent", 0, "the key's calls in flight at once, a decimal `number`; 0: no limit")
 		c.maxArgs = 1
 		if err := c.parse(args); err != nil {
 			return err

@@ -73,3 +73,21 @@ func TestKeysConcurrencyLimit(t *testing.T) {
 		t.Fatalf("after limit 0: %v", got)
 	}
 }
+
+// --max-concurrent is read in decimal, as the history's --limit is: 0x10 was
+// 16 and 010 was 8 (the flag package's hex and octal). 010 is 10; 0x10 is
+// refused as a value the flag cannot take, with nothing stored.
+func TestKeysMaxConcurrentIsDecimal(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "k.db")
+	out, errOut, code := runCLI(t, db, "keys", "add", "--max-concurrent", "010", "--json")
+	if code != 0 || !strings.Contains(out, `"max_concurrent": 10`) {
+		t.Fatalf("keys add --max-concurrent 010: exit %d, %s %s", code, out, errOut)
+	}
+	out, errOut, code = runCLI(t, db, "keys", "add", "--max-concurrent", "0x10")
+	if code != 2 || !strings.Contains(errOut, `"0x10"`) || out != "" {
+		t.Errorf("keys add --max-concurrent 0x10: exit %d, %s %s", code, out, errOut)
+	}
+	if out, _, _ := runCLI(t, db, "keys", "ls", "--json"); strings.Count(out, `"id"`) != 1 {
+		t.Errorf("keys after the refusal: %s", out)
+	}
+}

@@ -331,9 +331,25 @@ func commandHelp(ctx context.Context, cmd command, e env) {
 	w := e.stdout
 	fmt.Fprintf(w, "qwenproxy %s: %s\n", cmd.name, cmd.summary)
 	quiet := env{getenv: e.getenv, stdin: strings.NewReader(""), stdout: io.Discard, stderr: w}
+	// A command makes its flags once it has read the environment: with a
+	// bad value there (PORT=abc) it made none, and the help listed no flag,
+	// saying nothing. It lists them with the built-in defaults, and says
+	// why on stderr.
+	builtIn := false
+	flags := func(args ...string) {
+		err := cmd.run(ctx, args, quiet)
+		if err == nil || errors.Is(err, flag.ErrHelp) || builtIn {
+			return
+		}
+		fmt.Fprintf(e.stderr, "qwenproxy %s: warning: the flags below show their built-in defaults, as the environment holds a value the command cannot take: %v\n",
+			cmd.name, maskedError{err})
+		builtIn = true
+		quiet.getenv = func(string) string { return "" }
+		_ = cmd.run(ctx, args, quiet)
+	}
 	if len(cmd.actions) == 0 {
 		fmt.Fprintf(w, "\nusage: qwenproxy %s [flags]\n", cmd.name)
-		_ = cmd.run(ctx, []string{"-h"}, quiet)
+		flags("-h")
 		return
 	}
 	fmt.Fprintf(w, "\nactions (default %s):\n", cmd.actions[0].name)
@@ -342,6 +358,6 @@ func commandHelp(ctx context.Context, cmd command, e env) {
 	}
 	for _, a := range cmd.actions {
 		fmt.Fprintf(w, "\n%s\n", strings.Join(strings.Fields("qwenproxy "+cmd.name+" "+a.name+" "+a.args+" [flags]"), " "))
-		_ = cmd.run(ctx, []string{a.name, "-h"}, quiet)
+		flags(a.name, "-h")
 	}
 }

@@ -63,8 +63,11 @@ func listOptions(limit string) (qp.ListOptions, error) {
 	return o, apiError(e)
 }
 
-// filterFlags are the flags of the history's filters.
-var filterFlags = []string{"session", "client-session", "model", "response-model", "account", "api-key-id", "status", "error-type", "start", "end", "search", "bucket"}
+// filterFlags are the flags of the history's filters, and prune's cut-off,
+// which an empty value beside the other flag left out: `--older-than "$AGE"
+// --before now --yes`, $AGE unset, deleted every call.
+var filterFlags = []string{"session", "client-session", "model", "response-model", "account", "api-key-id", "status", "error-type", "start", "end", "search", "bucket",
+	"older-than", "before"}
 
 // noEmptyFilter refuses a filter given with no value (--model ""), as the
 // history API refuses model=: taken as no filter, it listed (or exported)

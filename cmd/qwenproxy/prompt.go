@@ -72,6 +72,26 @@ func (in *secretInput) line(prompt string) (string, bool, error) {
 	return strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r"), true, nil
 }
 
+// moreLines reads standard input to its end and says whether a line with
+// something on it is left: a secret read from a pipe or a file is one line,
+// and taking the first of several stored what the user did not mean (a
+// password file, a value split over lines). Blank lines are no more. On a
+// terminal nothing more is read: the prompts asked for what was read.
+func (in *secretInput) moreLines() (bool, error) {
+	if in.terminal {
+		return false, nil
+	}
+	for {
+		more, ok, err := in.line("")
+		if err != nil || !ok {
+			return false, err
+		}
+		if strings.TrimSpace(more) != "" {
+			return true, nil
+		}
+	}
+}
+
 // errInterrupted ends a read of a secret that Ctrl-C (or SIGTERM)
 // interrupted: the command stores nothing.
 var errInterrupted = errors.New("interrupted: nothing was stored")

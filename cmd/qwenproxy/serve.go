@@ -28,6 +28,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	// queued records were written.
 	signal.Ignore(syscall.SIGPIPE)
 	log := newLogger(cfg, stderr)
+	for _, w := range cfg.Warnings {
+		log.Warn(w)
+	}
 	for _, m := range misspelt {
 		log.Warn("a variable of the environment is not a setting: misspelt?", "variable", m.Name, "did_you_mean", m.Setting)
 	}

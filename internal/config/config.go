@@ -45,6 +45,9 @@ type Config struct {
 	HistoryReadTimeout time.Duration
 	SpoolPath          string
 	MockUpstream       bool
+	// Warnings are for serve to log at start: what the command line given
+	// exposes (ArgumentPassword).
+	Warnings []string
 	// MockEventDelay paces the simulator's stream events (only with
 	// MockUpstream): long enough to watch a stream in the live view.
 	MockEventDelay time.Duration
@@ -139,7 +142,7 @@ type setting struct {
 
 func (c *Config) settings() []setting {
 	return []setting{
-		{"HOST", "127.0.0.1", "address to listen on", str(&c.Host)},
+		{"HOST", "127.0.0.1", "address to listen on", host(&c.Host)},
 		{"PORT", "3000", "port to listen on", integer(&c.Port, 0, 65535)},
 		{"DATABASE_PATH", "./data/qwenproxy.db", "SQLite database file", databasePath(&c.DatabasePath)},
 		{"DATABASE_URL", "", "postgres://… URL: store in PostgreSQL, shared by several instances (DATABASE_PATH then names only the spool's default)", databaseURL(&c.DatabaseURL)},
@@ -214,9 +217,10 @@ func (c *Config) settings() []setting {
 func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, error) {
 	c := &Config{}
 	var errs []error
+	aside := setAside(args)
 	for _, s := range c.settings() {
 		v := s.def
-		if e := getenv(s.env); e != "" {
+		if e := getenv(s.env); e != "" && !aside[s.env] {
 			v = e
 		}
 		if err := s.set(v); err != nil {
@@ -232,20 +236,12 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs := serveFlags(c)
 	fs.SetOutput(usage)
 	fs.Usage = func() { // under the command's own heading, as every command's flags are
 		fs.PrintDefaults()
 		fmt.Fprintln(fs.Output(), "\nThe environment variables in parentheses give these flags' defaults; every other setting is an environment variable only: `qwenproxy help` lists them all with their defaults.")
 	}
-	fs.StringVar(&c.Host, "host", c.Host, "address to listen on (HOST)")
-	fs.IntVar(&c.Port, "port", c.Port, "port to listen on (PORT)")
-	fs.StringVar(&c.DatabasePath, "database-path", c.DatabasePath, DatabasePathHelp)
-	DatabaseURLFlag(fs, &c.DatabaseURL)
-	fs.StringVar(&c.QwenBaseURL, "qwen-base-url", c.QwenBaseURL, "Qwen Chat base URL (QWEN_BASE_URL)")
-	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (LOG_LEVEL)")
-	fs.BoolVar(&c.MockUpstream, "mock-upstream", false, "serve in front of the built-in Qwen simulator")
-	fs.BoolVar(&c.AllowUnauthenticated, "allow-unauthenticated", c.AllowUnauthenticated, "listen beyond loopback without API keys (ALLOW_UNAUTHENTICATED)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, err
@@ -257,16 +253,22 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 		return nil, CommandLineError{Err: fmt.Errorf("--%s is given more than once: give it once", name)}
 	}
 	if fs.NArg() > 0 {
-		return nil, CommandLineError{Err: fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))}
+		return nil, CommandLineError{Err: fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	if err := host(&c.Host)(c.Host); err != nil {
+		return nil, fmt.Errorf("--host %q: %w", c.Host, err)
 	}
 	if err := oneOf(&c.LogLevel, "debug", "info", "warn", "error")(c.LogLevel); err != nil {
-		return nil, fmt.Errorf("--log-level: %w", err)
+		return nil, fmt.Errorf("--log-level %q: %w", c.LogLevel, err)
 	}
 	if c.Port < 0 || c.Port > 65535 {
 		return nil, fmt.Errorf("--port %d: must be between 0 and 65535", c.Port)
 	}
 	if err := baseURL(&c.QwenBaseURL)(c.QwenBaseURL); err != nil {
-		return nil, fmt.Errorf("--qwen-base-url: %w", err)
+		if errors.Is(err, errURLCredentials) || errors.Is(err, errURLQuery) { // never quoted: see errURLCredentials
+			return nil, fmt.Errorf("--qwen-base-url: %w", err)
+		}
+		return nil, fmt.Errorf("--qwen-base-url %q: %w", c.QwenBaseURL, err)
 	}
 	if err := databaseURL(&c.DatabaseURL)(c.DatabaseURL); err != nil {
 		return nil, fmt.Errorf("--database-url: %w", err)
@@ -276,6 +278,9 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 	}
 	if err := ChooseDatabase(fs, c); err != nil {
 		return nil, CommandLineError{Err: err}
+	}
+	if w := ArgumentPassword("--database-url", c.DatabaseURL, "DATABASE_URL"); w != "" && given(fs, "database-url") {
+		c.Warnings = append(c.Warnings, w)
 	}
 	if c.SpoolPath == "" {
 		c.SpoolPath = c.DatabasePath + ".spool"
@@ -294,6 +299,41 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 		}
 	}
 	return c, nil
+}
+
+// serveFlags are serve's flags, their defaults c's values, writing into c.
+func serveFlags(c *Config) *flag.FlagSet {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.StringVar(&c.Host, "host", c.Host, "address to listen on (HOST)")
+	fs.Var(decimal{&c.Port}, "port", "port to listen on (PORT): a decimal `number`")
+	fs.StringVar(&c.DatabasePath, "database-path", c.DatabasePath, DatabasePathHelp)
+	DatabaseURLFlag(fs, &c.DatabaseURL)
+	fs.StringVar(&c.QwenBaseURL, "qwen-base-url", c.QwenBaseURL, "Qwen Chat base URL (QWEN_BASE_URL)")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (LOG_LEVEL)")
+	fs.BoolVar(&c.MockUpstream, "mock-upstream", false, "serve in front of the built-in Qwen simulator")
+	fs.BoolVar(&c.AllowUnauthenticated, "allow-unauthenticated", c.AllowUnauthenticated, "listen beyond loopback without API keys (ALLOW_UNAUTHENTICATED)")
+	return fs
+}
+
+// setAside names the variables serve's flags given in args replace, which
+// are then not read: flags override the environment, so a bad value there
+// (PORT=abc beside --port 4000) refused a start the flag made good. A
+// --database-path sets DATABASE_URL aside too, as ChooseDatabase does. The
+// flags are read as Load reads them, on a copy, saying nothing: Load says
+// what is wrong with them.
+func setAside(args []string) map[string]bool {
+	fs := serveFlags(&Config{})
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	_ = fs.Parse(args)
+	aside := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) {
+		aside[strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))] = true
+		if f.Name == "database-path" {
+			aside["DATABASE_URL"] = true
+		}
+	})
+	return aside
 }
 
 // secretSettings are the variables whose values are never shown in an error.
@@ -368,6 +408,35 @@ func ChooseDatabase(fs *flag.FlagSet, c *Config) error {
 		c.DatabaseURL = ""
 	}
 	return nil
+}
+
+// ArgumentPassword warns of a database URL given on the command line with
+// its password in it (""; none): the process list (ps, /proc/PID/cmdline)
+// shows a command's arguments to every user of the machine for as long as
+// it runs — serve's, its whole life. pgx takes the password from
+// PGPASSWORD or ~/.pgpass when the URL has none; instead names the
+// variable that takes the whole URL, if any. The password is never quoted.
+func ArgumentPassword(flag, value, instead string) string {
+	inQuery := false
+	if u, err := url.Parse(value); err == nil && u.Query().Has("password") {
+		inQuery = true
+	}
+	if value == "" || redact.URLValue(value) == value && !inQuery {
+		return ""
+	}
+	w := flag + " holds a password, which the process list (ps) shows every user of this machine while this command runs: " +
+		"leave it out of the URL and give it as PGPASSWORD or in ~/.pgpass"
+	if instead != "" {
+		w += ", or give the whole URL as " + instead
+	}
+	return w
+}
+
+// given says whether the flag name was set on fs's command line.
+func given(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // CheckDatabaseURL accepts "" (SQLite) or a PostgreSQL URL.
@@ -461,6 +530,24 @@ func modelMap(dst *[]modelmap.Rule) func(string) error {
 }
 
 func str(dst *string) func(string) error { return func(v string) error { *dst = v; return nil } }
+
+// host reads the address to listen on, which the port is joined to: one
+// holding a port of its own, or an IPv6 address in brackets, reached the
+// listener as "[127.0.0.1:5]:3000" or "[[::1]]:3000" and failed there in
+// net's words ("no such host", "missing port in address"), naming neither
+// HOST nor --host.
+func host(dst *string) func(string) error {
+	return func(v string) error {
+		if _, port, err := net.SplitHostPort(v); err == nil {
+			return fmt.Errorf("holds a port (%s): give the address alone, and the port as PORT or --port", port)
+		}
+		if strings.HasPrefix(v, "[") || strings.HasSuffix(v, "]") {
+			return fmt.Errorf("write an IPv6 address without brackets (%s)", strings.Trim(v, "[]"))
+		}
+		*dst = v
+		return nil
+	}
+}
 
 // headerValue reads a value every Qwen call carries as a header (Version,
 // User-Agent), trimmed: a blank one would go out blank on every call (Qwen
