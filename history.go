@@ -63,7 +63,7 @@ type CallFilter struct {
 	// ResponseModel is the Qwen model that answered (responses.model), in
 	// every list: the model statistics group calls by, which MODEL_MAP, a
 	// variant suffix (-thinking, -search, -image) or a default-mapped
-	// gpt-*, claude-* or dall-e-* name make another than the one asked for.
+	// gpt-*, chatgpt-*, claude-* or dall-e-* name make another than the one asked for.
 	ResponseModel string
 	Stream        *bool
 	Status        string // success or error

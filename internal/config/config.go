@@ -178,7 +178,7 @@ func (c *Config) settings() []setting {
 		{"MAX_BODY_BYTES", "10485760", "largest accepted request body", integer64(&c.MaxBodyBytes, 1)},
 		{"MAX_IN_FLIGHT", "1024", "requests with a body (model calls, token counts, …) in progress at once; beyond it one is answered 503 at once, with Retry-After, before its body is read", integer(&c.MaxInFlight, 1, 1_000_000)},
 		{"MODELS_CACHE_TTL", "300000", "ms the upstream model list is cached", millis(&c.ModelsCacheTTL, 1)},
-		{"DEFAULT_MODEL", "qwen3-max", "model used when a Chat Completions, legacy Completions or image request names none (Messages and Responses require one), or a claude-*, gpt-* or dall-e-* name MODEL_MAP does not map", str(&c.DefaultModel)},
+		{"DEFAULT_MODEL", "qwen3-max", "model used when a Chat Completions, legacy Completions or image request names none (Messages and Responses require one), or a claude-*, gpt-*, chatgpt-* or dall-e-* name MODEL_MAP does not map", str(&c.DefaultModel)},
 		{"MODEL_MAP", "", "comma-separated pattern=qwen-model pairs mapping the model names clients send (* matches anything), e.g. claude-*=qwen3-coder-plus,gpt-*=qwen3-max", modelMap(&c.ModelMap)},
 		{"SEARCH_SOURCES", "append", "web search answers: append (a numbered source list after the answer, and annotations) or annotations (annotations only)", oneOf(&c.SearchSources, "append", "annotations")},
 		{"ALLOW_IMAGE_URLS", "false", "fetch http(s) image and document URLs: false (data: URLs and base64 only), true (public addresses only), loopback (also 127.0.0.0/8, for tests)", oneOf(&c.AllowImageURLs, "false", "true", "loopback")},

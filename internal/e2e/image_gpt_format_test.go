@@ -30,7 +30,9 @@ func TestGPTImageModelsAnswerBase64ByDefault(t *testing.T) {
 		}
 	}
 
-	for _, model := range []string{"gpt-image-1", "gpt-image-1.5", "gpt-image-2"} {
+	// chatgpt-image-latest, OpenAI's other GPT image name, was a 404
+	// model_not_found: chatgpt-* reached no model without a MODEL_MAP.
+	for _, model := range []string{"gpt-image-1", "gpt-image-1.5", "gpt-image-2", "chatgpt-image-latest"} {
 		got, err := e.client.Images.Generate(ctxT(t), openai.ImageGenerateParams{Prompt: "a red fox", Model: model})
 		if err != nil {
 			t.Fatal(err)
@@ -64,6 +66,7 @@ func TestGPTImageModelsAnswerBase64ByDefault(t *testing.T) {
 		return got.Data[0]
 	}
 	isPNG("edit by gpt-image-1", edit("gpt-image-1", ""))
+	isPNG("edit by chatgpt-image-latest", edit("chatgpt-image-latest", ""))
 	isPNG("edit naming no model", edit("", ""))
 	isURL("edit by dall-e-2", edit("dall-e-2", ""))
 	isURL("edit naming no model asking for url", edit("", openai.ImageEditParamsResponseFormatURL))

@@ -102,3 +102,37 @@ func TestModelTargetsGoUpstreamWithoutAList(t *testing.T) {
 	}
 	resp.Body.Close()
 }
+
+// TestModelTargetVariantItsModelLacks: a MODEL_MAP target that is a variant
+// its model cannot do (qwen3-max-thinking: qwen3-max does not think) is the
+// 400 model_variant_unsupported a client naming it gets, but its message
+// names the setting that sent the client's name there, as a misspelt
+// target's 404 does, and the warning logged says that 400. Until 2026-12-07
+// the client that asked for claude-think-1 was told only that
+// "qwen3-max-thinking" is not available, and the log said such calls were
+// refused with 404 model_not_found.
+func TestModelTargetVariantItsModelLacks(t *testing.T) {
+	e := start(t, func(c *config.Config) {
+		c.ModelMap = []modelmap.Rule{{Pattern: "claude-think-*", Target: "qwen3-max-thinking"}}
+	})
+	resp := postJSON(t, e, "/v1/chat/completions", `{"model":"claude-think-1","messages":[{"role":"user","content":"hi"}]}`, nil)
+	env := decodeEnvelope(t, resp)
+	const why = "MODEL_MAP maps claude-think-1 to qwen3-max-thinking: "
+	if resp.StatusCode != http.StatusBadRequest || env.Error.Code == nil || *env.Error.Code != "model_variant_unsupported" ||
+		!strings.HasPrefix(env.Error.Message, why) || !strings.Contains(env.Error.Message, "Qwen's model list gives qwen3-max no thinking") {
+		t.Errorf("claude-think-1: %d %+v, want a 400 model_variant_unsupported beginning %q", resp.StatusCode, env, why)
+	}
+	resp = send(t, e, "GET", "/v1/models/claude-think-1", "", "", nil)
+	if env := decodeEnvelope(t, resp); resp.StatusCode != http.StatusNotFound || !strings.HasPrefix(env.Error.Message, why) {
+		t.Errorf("GET /v1/models/claude-think-1: %d %+v", resp.StatusCode, env)
+	}
+	// A client naming the variant itself is told as before.
+	resp = postJSON(t, e, "/v1/chat/completions", `{"model":"qwen3-max-thinking","messages":[{"role":"user","content":"hi"}]}`, nil)
+	if env := decodeEnvelope(t, resp); resp.StatusCode != http.StatusBadRequest || strings.Contains(env.Error.Message, "MODEL_MAP") {
+		t.Errorf("qwen3-max-thinking: %d %+v", resp.StatusCode, env)
+	}
+	logs := e.logs()
+	if !strings.Contains(logs, "refused with 400 model_variant_unsupported") || strings.Contains(logs, "refused with 404 model_not_found") {
+		t.Errorf("the warning of a variant target its model lacks:\n%s", logs)
+	}
+}

@@ -17,9 +17,12 @@ type Rule struct {
 
 // Fallbacks are the patterns sent to DEFAULT_MODEL when no MODEL_MAP rule
 // matches, so that Claude Code and Codex work out of the box, and the
-// image tools that name OpenAI's image models (dall-e-2, dall-e-3;
-// gpt-image-1 is a gpt-* name).
-var Fallbacks = []string{"claude-*", "gpt-*", "dall-e-*"}
+// tools that name OpenAI's other models: its image models (dall-e-2,
+// dall-e-3, chatgpt-image-latest; gpt-image-1 is a gpt-* name) and
+// chatgpt-4o-latest. Without chatgpt-* the images routes' own GPT image
+// model names (gpt-image-…, chatgpt-image-…) were half refused: the
+// chatgpt-image-… ones were a 404 model_not_found.
+var Fallbacks = []string{"claude-*", "gpt-*", "chatgpt-*", "dall-e-*"}
 
 // Parse reads MODEL_MAP: comma-separated pattern=qwen-model pairs, e.g.
 // "claude-*=qwen3-coder-plus,gpt-*=qwen3-max". Errors name the bad pair.

@@ -16,6 +16,8 @@ func TestResolve(t *testing.T) {
 		{"claude-sonnet-4-5", "qwen3-coder-plus", true},
 		{"gpt-5-codex", "qwen3-max", true},
 		{"gpt-4o", "qwen-default", true}, // the built-in fallback
+		{"chatgpt-image-latest", "qwen-default", true},
+		{"chatgpt-4o-latest", "qwen-default", true},
 		{"exact", "qwen3-vl-plus", true},
 		{"exactly", "exactly", false},
 		{"a/b/c", "q", true}, // * crosses '/'

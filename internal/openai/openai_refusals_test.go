@@ -82,3 +82,23 @@ func checkRefusals(t *testing.T, cases []refusal, check func(body []byte) *Error
 		}
 	}
 }
+
+// A system or developer message must have its content, as OpenAI's must
+// (an empty one is taken: TestValidateAcceptsWhatClientsSend); a user's
+// must say something.
+func TestMessagesWithoutContentAreRefused(t *testing.T) {
+	for _, c := range []refusal{
+		{`{"model":"m","messages":[{"role":"system"},{"role":"user","content":"hi"}]}`, "messages[0].content", "messages[0] with role 'system' is missing required field: content"},
+		{`{"model":"m","messages":[{"role":"developer","content":null},{"role":"user","content":"hi"}]}`, "messages[0].content", "messages[0] with role 'developer' is missing required field: content"},
+		{`{"model":"m","messages":[{"role":"user","content":""}]}`, "messages[0].content", "messages[0] has no text content"},
+	} {
+		var r ChatRequest
+		err := Decode([]byte(c.body), &r)
+		if err == nil {
+			err = r.Validate()
+		}
+		if err == nil || err.Status != http.StatusBadRequest || err.Param != c.param || err.Code != "missing_required_parameter" || err.Message != c.message {
+			t.Errorf("%s: %+v, want a 400 missing_required_parameter at %s: %s", c.body, err, c.param, c.message)
+		}
+	}
+}

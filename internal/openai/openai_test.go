@@ -82,6 +82,11 @@ func TestValidateAcceptsWhatClientsSend(t *testing.T) {
 		`{"messages":[{"role":"system","content":"s"},{"role":"user","content":[{"type":"text","text":"<task>x</task>"},{"type":"text","text":"env"}]}],"stream":true,"stream_options":{"include_usage":true},"temperature":0}`,
 		`{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":null,"tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]},{"role":"tool","tool_call_id":"c","content":""}],"tools":[],"tool_choice":"auto","top_p":1,"max_tokens":32000}`,
 		`{"messages":[{"role":"developer","content":"d"},{"role":"user","content":"u"}],"n":1,"reasoning_effort":"low","unknown_field":{"a":1}}`,
+		// An empty system or developer prompt (an app's unset one), which
+		// OpenAI takes: until 2026-12-07 a 400 "has no text content".
+		`{"messages":[{"role":"system","content":""},{"role":"user","content":"u"}]}`,
+		`{"messages":[{"role":"developer","content":" "},{"role":"user","content":"u"}]}`,
+		`{"messages":[{"role":"system","content":[{"type":"text","text":""}]},{"role":"user","content":"u"}]}`,
 	}
 	for _, b := range bodies {
 		var req ChatRequest

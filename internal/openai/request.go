@@ -294,6 +294,14 @@ func (m *Message) validate(i int) *Error {
 		if m.FunctionCall != nil && m.FunctionCall.Name == "" { // the legacy form of a call: named as one
 			return InvalidRequest(param("function_call.name"), "missing_required_parameter", "messages[%d].function_call is missing required field: name", i)
 		}
+	case "system", "developer":
+		// An empty system prompt asks for nothing, and OpenAI takes it
+		// (apps send one when theirs is unset), as the Responses and
+		// Messages APIs here take an empty instruction: only a missing one
+		// is refused.
+		if IsNull(m.Content) {
+			return InvalidRequest(param("content"), "missing_required_parameter", "messages[%d] with role '%s' is missing required field: content", i, m.Role)
+		}
 	default:
 		if strings.TrimSpace(text) == "" && !m.hasAttachments() {
 			return InvalidRequest(param("content"), "missing_required_parameter", "messages[%d] has no text content", i)

@@ -32,6 +32,11 @@ func (s *Server) resolveModel(ctx context.Context, requested string) (variant, *
 	}
 	v, apiErr, ok := parseVariant(model, caps)
 	if apiErr != nil {
+		if mapped {
+			// The client named another model than the variant refused: say
+			// which setting sent it there, as for a target not listed.
+			apiErr.Message = clip(m.Why(requested)) + ": " + apiErr.Message
+		}
 		return v, apiErr
 	}
 	if ok || mapped && caps == nil {
@@ -87,6 +92,12 @@ func (s *Server) warnUnlistedTargets(caps map[string]qwen.Capabilities) {
 			args = append(args, "pattern", t.Pattern)
 		}
 		args = append(args, "model", t.Model)
+		if _, apiErr, _ := parseVariant(t.Model, caps); apiErr != nil {
+			// A variant its model cannot do (qwen3-max-thinking): refused
+			// as the client naming it is, with a 400, not the 404.
+			s.log.Warn("a configured model is a variant Qwen's model list does not give its model: calls mapped onto it are refused with 400 model_variant_unsupported", args...)
+			continue
+		}
 		s.log.Warn("a configured model is not in Qwen's model list: calls mapped onto it are refused with 404 model_not_found", args...)
 	}
 }

@@ -27,6 +27,9 @@ type Format struct {
 	Description string
 	schemaText  string             // compact schema, for the instructions
 	schema      *jsonschema.Schema // nil: any JSON object
+	// kind is what the schema's root is, for the instructions: "object",
+	// "array", …, or "value" when its type is not one word.
+	kind string
 }
 
 // FieldError is a bad response_format, for a 400 naming Param.
@@ -59,7 +62,25 @@ func Compile(rf *openai.ResponseFormat) (*Format, *FieldError) {
 	var compact bytes.Buffer
 	_ = json.Compact(&compact, rf.Schema) // it parsed above
 	f.schemaText = compact.String()
+	f.kind = rootKind(doc)
 	return f, nil
+}
+
+// rootKind is the kind of value a schema asks for at its root: its type
+// when it names one ("object", "array", "string", …), "object" for an
+// untyped schema of properties, else "value".
+func rootKind(doc any) string {
+	m, ok := doc.(map[string]any)
+	if !ok {
+		return "value"
+	}
+	if t, ok := m["type"].(string); ok && t != "" {
+		return t
+	}
+	if _, ok := m["properties"]; ok && m["type"] == nil {
+		return "object"
+	}
+	return "value"
 }
 
 // Instructions states the format to the model.
@@ -70,7 +91,9 @@ func (f *Format) Instructions() string {
 		b.WriteString(" The value must be a JSON object.")
 		return b.String()
 	}
-	fmt.Fprintf(&b, " It must be a %q object", f.Name)
+	// Named as the schema's root is (an "array" schema's answer is no
+	// object: told "object", a model answered one, which failed it).
+	fmt.Fprintf(&b, " It must be a %q %s", f.Name, f.kind)
 	if d := strings.TrimSpace(f.Description); d != "" {
 		fmt.Fprintf(&b, " (%s)", d)
 	}

@@ -107,3 +107,21 @@ func TestInstructionsCarryTheSchema(t *testing.T) {
 		t.Fatal(s)
 	}
 }
+
+// The instructions name the kind of value the schema asks for at its root:
+// until 2026-12-07 every schema's answer was told to be an "object", also an
+// array schema's, whose right answer ([1, 2]) is none.
+func TestInstructionsNameTheSchemasRoot(t *testing.T) {
+	for schema, want := range map[string]string{
+		`{"type":"array","items":{"type":"integer"}}`: `a "answer" array that validates`,
+		`{"type":"string"}`:                           `a "answer" string that validates`,
+		`{"properties":{"a":{}}}`:                     `a "answer" object that validates`,
+		`{"type":["object","null"]}`:                  `a "answer" value that validates`,
+		`{"anyOf":[{"type":"object"}]}`:               `a "answer" value that validates`,
+		`true`:                                        `a "answer" value that validates`,
+	} {
+		if s := compile(t, schema).Instructions(); !strings.Contains(s, want) {
+			t.Errorf("%s: %s, want %q", schema, s, want)
+		}
+	}
+}

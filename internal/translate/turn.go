@@ -327,7 +327,9 @@ func writeReplay(b *strings.Builder, history []qp.Message, from int) {
 	for i := from; i < len(history); i++ {
 		m := &history[i]
 		if isSystem(m.Role) {
-			if i >= prompt { // after the first answer, or Continued (at it)
+			// After the first answer, or Continued (at it); a blank one
+			// says nothing (as in the system prompt: SystemText).
+			if i >= prompt && strings.TrimSpace(m.Text) != "" {
 				fmt.Fprintf(b, "System: %s\n\n", m.Text)
 			}
 			continue
@@ -358,11 +360,22 @@ func writeReplay(b *strings.Builder, history []qp.Message, from int) {
 func writeTurn(b *strings.Builder, msgs []qp.Message, start int) {
 	first := true
 	prompt := firstAnswer(msgs)
+	// A blank system message says nothing (as in the system prompt:
+	// SystemText), so it is not told as "System: " — unless the turn has
+	// nothing else to say.
+	blank := func(m *qp.Message) bool { return isSystem(m.Role) && strings.TrimSpace(m.Text) == "" }
+	sayBlank := true
+	for i := start; i < len(msgs); i++ {
+		if m := &msgs[i]; m.Role != "assistant" && !(isSystem(m.Role) && i < prompt) && !blank(m) {
+			sayBlank = false
+			break
+		}
+	}
 	for i := start; i < len(msgs); i++ {
 		m := &msgs[i]
 		// A turn's assistant message is a prefill, which UpstreamMessage
 		// writes last, after every instruction.
-		if isSystem(m.Role) && i < prompt || m.Role == "assistant" {
+		if isSystem(m.Role) && i < prompt || m.Role == "assistant" || blank(m) && !sayBlank {
 			continue
 		}
 		if !first {

@@ -115,6 +115,27 @@ func TestUpstreamMessageFoldsEverythingIntoOne(t *testing.T) {
 	}
 }
 
+// A blank system or developer message after the first answer says nothing,
+// as a blank one in the system prompt does (SystemText): it is not told as
+// an empty "System: " line, in its turn or in a replay. Until 2026-12-07 it
+// was (a Responses API developer message; Chat Completions refused it).
+func TestABlankLaterSystemMessageIsNotTold(t *testing.T) {
+	convo := []qp.Message{msg("system", ""), msg("user", "Hi"), msg("assistant", "Hello"), msg("developer", " "), msg("user", "Again")}
+	if got := UpstreamMessage(convo, Plan{}).Content; got != "Again" {
+		t.Errorf("turn %q", got)
+	}
+	later := append(convo, msg("assistant", "Yes."), msg("user", "More"))
+	want := "[Earlier conversation, for context]\n\nUser: Hi\n\nAssistant: Hello\n\nUser: Again\n\nAssistant: Yes.\n\n[End of earlier conversation]\n\nMore"
+	if got := UpstreamMessage(later, Plan{Tell: true, Replay: true}).Content; got != want {
+		t.Errorf("replay %q", got)
+	}
+	// A turn of nothing else keeps it, rather than being empty.
+	alone := []qp.Message{msg("user", "Hi"), msg("assistant", "Hello"), msg("system", "")}
+	if got := UpstreamMessage(alone, Plan{}).Content; got != "System: " {
+		t.Errorf("a turn of a blank system message alone: %q", got)
+	}
+}
+
 func TestToolsAreStatedInTheSystemSection(t *testing.T) {
 	set, err := tools.ParseSet(json.RawMessage(`[{"type":"function","function":{"name":"write","parameters":{"type":"object"}}}]`), json.RawMessage(`"required"`))
 	if err != nil {
