@@ -192,6 +192,7 @@ func (s *Sim) accept(chatID string, req *completionRequest) (*turn, string, stri
 	// counts it: input_tokens are the thread's and the message's.
 	t.inputTokens = threadTokens(c, parent) + sent
 	c.nodes[t.userID] = &node{id: t.userID, parent: parent, role: last.Role, content: words, tokens: sent}
+	c.plan = threadPlan(c, parent)
 	if calls, ok := toolAnswer(c, words); ok {
 		t.answer = calls
 	} else if cont, ok := prefillAnswer(words); ok {
@@ -217,7 +218,7 @@ func (s *Sim) accept(chatID string, req *completionRequest) (*turn, string, stri
 	case last.ChatType == chatTypeImageEdit: // answered as t2i is (qwen-2026.md §4)
 		t.image, t.answer = s.edit(words, last.Files), ""
 	}
-	c.nodes[t.answerID] = &node{id: t.answerID, parent: t.userID, role: "assistant", content: t.answer, tokens: answerTokens(t)}
+	c.nodes[t.answerID] = &node{id: t.answerID, parent: t.userID, role: "assistant", content: t.answer, tokens: answerTokens(t), plan: c.plan}
 	c.busy = true
 	return t, "", ""
 }
@@ -553,7 +554,7 @@ func (s *Sim) streamCandidates(send func([]byte) bool, enc *encoder, t *turn, ho
 		alt.answer, alt.image = "", s.generate("another candidate of "+t.image)
 	}
 	s.mu.Lock()
-	t.chat.nodes[other.responseID] = &node{id: other.responseID, parent: t.userID, role: "assistant", content: alt.answer, tokens: answerTokens(alt)}
+	t.chat.nodes[other.responseID] = &node{id: other.responseID, parent: t.userID, role: "assistant", content: alt.answer, tokens: answerTokens(alt), plan: t.chat.nodes[t.answerID].plan}
 	s.mu.Unlock()
 	if !send(other.created(t.chat.id, t.userID)) || !send(enc.created(t.chat.id, t.userID)) {
 		return

@@ -131,7 +131,9 @@ type chat struct {
 	tools    []string // functions described in the chat's system prompt
 	told     string   // the newest of those descriptions, for their argument schemas
 	stubborn bool     // never answers with a call
-	plan     []string // the steps of the user's plan still to take (plan.go)
+	// plan is the steps of the user's plan still to take (plan.go) for the
+	// turn being answered: read from its thread, kept with its answer.
+	plan []string
 	// outgrown: the chat answered ContextLengthExceeded. Qwen keeps the
 	// thread server-side and a continuation only adds to it, so every
 	// later turn of the chat is too long as well (inferred: a thread
@@ -145,6 +147,8 @@ type node struct {
 	// tokens are what the node adds to the thread's usage: a user
 	// message's words as sent, an answer's output without its thinking.
 	tokens int
+	// plan is what an answer left of its user's plan (plan.go).
+	plan []string
 }
 
 // New returns a simulator.

@@ -52,9 +52,15 @@ func toolAnswer(c *chat, msg string) (string, bool) {
 		return "", false
 	}
 	// The model answers the new turn: a history replayed before it (its
-	// earlier calls and results) is context, not a request.
-	if _, turn, ok := strings.Cut(msg, replayClose); ok {
+	// earlier calls and results) is context, not a request — but asked to
+	// resume an answer that broke off, it goes on with that answer.
+	if earlier, turn, ok := strings.Cut(msg, replayClose); ok {
 		msg = turn
+		if strings.Contains(turn, resumeAsk) {
+			if cut := cutTurn(earlier); cut != "" {
+				msg = cut
+			}
+		}
 	}
 	if results := toolResult.FindAllStringSubmatch(msg, -1); len(results) > 0 {
 		var said []string
@@ -95,6 +101,31 @@ func toolAnswer(c *chat, msg string) (string, bool) {
 		return "Let me do that.\n" + strings.Join(blocks, "\n"), true
 	}
 	return terminalAnswer(c, msg)
+}
+
+// resumeAsk begins Qwen Code 0.24.4's message asking the model to go on
+// with an answer that broke off (its TRANSPORT_CONTINUATION_MESSAGE), which
+// the proxy sends after the cut turn, told as earlier conversation with the
+// part of the answer the client got.
+const resumeAsk = "The connection dropped mid-response. Resume directly"
+
+// cutTurn returns the tool results of the turn a resume goes on with: those
+// of the last turn of the earlier conversation, before the part of its
+// answer (its last "Assistant:"); "" when that turn brought none.
+func cutTurn(earlier string) string {
+	part := strings.LastIndex(earlier, "\n\nAssistant")
+	if part < 0 {
+		return ""
+	}
+	turn := earlier[:part]
+	if prev := strings.LastIndex(turn, "\n\nAssistant"); prev >= 0 {
+		turn = turn[prev:]
+	}
+	first := toolResult.FindStringIndex(turn)
+	if first == nil {
+		return ""
+	}
+	return turn[first[0]:]
 }
 
 // requestAfterResults returns the user's request that follows a turn's

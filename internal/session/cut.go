@@ -35,7 +35,9 @@ import (
 // Qwen Code resumes a cut turn rather than asking it again (see Merged):
 // the answer to its resume request gets the second key of the cut
 // conversation with the part and that answer run together, less the start
-// of the answer that repeats the part's end (resumedRest). A resume cut
+// of the answer that repeats the part's end (resumedRest); an answer that
+// calls tools, the key of the cut conversation with that answer (its text
+// is not keyed). A resume cut
 // in its turn adds to the digest what Qwen Code keeps of its partial, the
 // part it resumes with next (see Cut).
 //
@@ -139,11 +141,21 @@ func (t *Turn) Cut(sent []qp.Message, partial string) {
 func (t *Turn) Merged(msgs []qp.Message, answer *qp.Message) {
 	t.mergedKey = ""
 	key, state, ok := parseCutState(t.Session.CutState)
-	if !ok || len(answer.ToolCalls) > 0 {
-		return // an answer that calls tools is keyed by its calls alone: run together, it keys as it is
+	if !ok {
+		return
 	}
 	h := sha256.New()
 	if h.(encoding.BinaryUnmarshaler).UnmarshalBinary(state) != nil {
+		return
+	}
+	if len(answer.ToolCalls) > 0 {
+		// An answer that calls tools is keyed by its calls alone, whatever
+		// text the client keeps beside them: asked again, it keys as it is;
+		// resumed, it is the cut conversation's answer, the part and the
+		// request to go on dropped.
+		if _, resumes := resumedPart(msgs, key, h); resumes {
+			t.mergedKey = Key(msgs[:len(msgs)-2], answer)
+		}
 		return
 	}
 	if key == unansweredKey(msgs) {
