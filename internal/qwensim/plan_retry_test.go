@@ -38,23 +38,7 @@ func answerContent(t *testing.T, stream string) string {
 // step. The plan was the chat's, and the cut answer used its step up: the
 // retried turn was only thanked, and the agent's task ended a step short.
 func TestARetriedTurnTakesTheSameStepOfThePlan(t *testing.T) {
-	srv, err := Start(Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	const told = "[System instructions]\nUse the tools.\n\n### bash\n[End of system instructions]\n\n"
-	chatID := newChat2026(t, srv, nil, "normal")
-	send := func(parent, content string) string {
-		t.Helper()
-		body := completion(chatID, "normal", "qwen3-max", false, content)
-		if parent != "" {
-			body = strings.ReplaceAll(body, `"parent_id":null`, `"parent_id":"`+parent+`"`)
-		}
-		_, _, b := webCall(t, srv, "/api/v2/chat/completions?chat_id="+chatID, body, nil)
-		return b
-	}
-	first := readTurn(t, send("", told+`use bash with {"command": "echo a > a.txt"}, then use bash with {"command": "cat a.txt"}`))
+	srv, send, first := twoStepPlan(t)
 	const result = "Result of bash (call_1):\n"
 	srv.Inject(Fault{CutAfter: 2})
 	send(first.answerID, result)
@@ -71,23 +55,7 @@ func TestARetriedTurnTakesTheSameStepOfThePlan(t *testing.T) {
 // plan's next step. The simulator answered the message as a new turn
 // ("You said: …"), and the agent's task ended a step short.
 func TestAResumedTurnGoesOnWithThePlan(t *testing.T) {
-	srv, err := Start(Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	const told = "[System instructions]\nUse the tools.\n\n### bash\n[End of system instructions]\n\n"
-	chatID := newChat2026(t, srv, nil, "normal")
-	send := func(parent, content string) string {
-		t.Helper()
-		body := completion(chatID, "normal", "qwen3-max", false, content)
-		if parent != "" {
-			body = strings.ReplaceAll(body, `"parent_id":null`, `"parent_id":"`+parent+`"`)
-		}
-		_, _, b := webCall(t, srv, "/api/v2/chat/completions?chat_id="+chatID, body, nil)
-		return b
-	}
-	first := readTurn(t, send("", told+`use bash with {"command": "echo a > a.txt"}, then use bash with {"command": "cat a.txt"}`))
+	srv, send, first := twoStepPlan(t)
 	const result = "Result of bash (call_1):\nExit Code: 0"
 	srv.Inject(Fault{CutAfter: 2})
 	send(first.answerID, result)
@@ -101,4 +69,28 @@ func TestAResumedTurnGoesOnWithThePlan(t *testing.T) {
 	if want := `Thanks: bash said "Exit Code: 0". Next:` + "\n" + callBlock("bash", `{"command": "cat a.txt"}`); got != want {
 		t.Errorf("the resumed turn answered %q; want %q", got, want)
 	}
+}
+
+// twoStepPlan starts a simulator and a chat whose first turn, sent with
+// send(parent, content), plans two bash calls: its answer (first) is the
+// first call.
+func twoStepPlan(t *testing.T) (srv *Server, send func(parent, content string) string, first turnSeen) {
+	t.Helper()
+	srv, err := Start(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	const told = "[System instructions]\nUse the tools.\n\n### bash\n[End of system instructions]\n\n"
+	chatID := newChat2026(t, srv, nil, "normal")
+	send = func(parent, content string) string {
+		t.Helper()
+		body := completion(chatID, "normal", "qwen3-max", false, content)
+		if parent != "" {
+			body = strings.ReplaceAll(body, `"parent_id":null`, `"parent_id":"`+parent+`"`)
+		}
+		_, _, b := webCall(t, srv, "/api/v2/chat/completions?chat_id="+chatID, body, nil)
+		return b
+	}
+	return srv, send, readTurn(t, send("", told+`use bash with {"command": "echo a > a.txt"}, then use bash with {"command": "cat a.txt"}`))
 }
