@@ -687,7 +687,7 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 			}
 		}
 		if (content != "" || reasoning != "") && rs.FirstTokenAt.IsZero() {
-			rs.FirstTokenAt = s.now()
+			c.firstToken(s.now())
 		}
 		first := !sent
 		if reasoning != "" && !path.stopped() {
