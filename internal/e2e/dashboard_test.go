@@ -48,8 +48,8 @@ func TestDashboardIsServedAndSaysWhichKeyItNeeds(t *testing.T) {
 }
 
 // GET /v1/requests/active lists the calls this instance is serving, a stream
-// marked as streaming while its answer flows, and forgets each call once it
-// is recorded.
+// marked as streaming while its answer flows, with its time to Qwen's first
+// token once that came, and forgets each call once it is recorded.
 func TestActiveCallsShowStreamsInProgress(t *testing.T) {
 	e := startWith(t, qwensim.Options{EventDelay: 20 * time.Millisecond}, nil)
 	body := `{"model":"qwen3-coder-plus","stream":true,"messages":[{"role":"user","content":"` + strings.Repeat("word ", 80) + `"}]}`
@@ -71,7 +71,8 @@ func TestActiveCallsShowStreamsInProgress(t *testing.T) {
 	}
 	c := data[0].(map[string]any)
 	if c["request_id"] != resp.Header.Get("X-Request-Id") || c["session_id"] != resp.Header.Get("X-Session-Id") || c["model"] != "qwen3-coder-plus" ||
-		c["stream"] != true || c["streaming"] != true || c["path"] != "/v1/chat/completions" || c["elapsed_ms"].(float64) < 0 {
+		c["stream"] != true || c["streaming"] != true || c["path"] != "/v1/chat/completions" || c["elapsed_ms"].(float64) < 0 ||
+		c["ttft_ms"] == nil || c["ttft_ms"].(float64) < 0 || c["ttft_ms"].(float64) > c["elapsed_ms"].(float64) {
 		t.Fatalf("active call %v", c)
 	}
 	io.Copy(io.Discard, resp.Body)

@@ -34,6 +34,9 @@ type activeCall struct {
 	stream        bool
 	sessionID     string
 	streaming     bool
+	// firstToken is when Qwen's answer brought its first token (text or
+	// reasoning), zero before: the record's ttft, shown while the call runs.
+	firstToken time.Time
 	// response is a Responses call's response while it runs, served by
 	// GET /v1/responses/{id} as in_progress (responses_live.go); nil for
 	// other calls.
@@ -75,6 +78,9 @@ type activeJSON struct {
 	Streaming     bool   `json:"streaming"` // the answer is flowing to the client
 	StartedAt     int64  `json:"started_at"`
 	ElapsedMS     int64  `json:"elapsed_ms"`
+	// TTFTMS is the time to Qwen's first token, as the record's ttft_ms;
+	// null until it came.
+	TTFTMS *int64 `json:"ttft_ms"`
 }
 
 // maxActiveListed bounds the answer; calls in progress are bounded by the
@@ -98,6 +104,10 @@ func (s *Server) activeCalls(w http.ResponseWriter, r *http.Request) {
 			id := c.sessionID
 			j.SessionID = &id
 		}
+		if !c.firstToken.IsZero() {
+			ttft := c.firstToken.Sub(c.started).Milliseconds()
+			j.TTFTMS = &ttft
+		}
 		out = append(out, j)
 	}
 	s.live.mu.Unlock()
@@ -106,4 +116,11 @@ func (s *Server) activeCalls(w http.ResponseWriter, r *http.Request) {
 		out = out[:maxActiveListed]
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": out})
+}
+
+// firstToken notes when Qwen's answer brought its first token: the record's
+// ttft, and the live view's while the call runs.
+func (c *call) firstToken(at time.Time) {
+	c.ex.Response.FirstTokenAt = at
+	c.live.update(func(a *activeCall) { a.firstToken = at })
 }

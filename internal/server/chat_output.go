@@ -64,6 +64,7 @@ type bufferedOutput struct {
 }
 
 func (o *bufferedOutput) content(s string) error   { translate.AppendText(&o.text, s); return nil }
+func (o *bufferedOutput) keepDelivered()           { o.keepSent(false, false) }
 func (o *bufferedOutput) reasoning(s string) error { o.reasoningPiece(s); return nil }
 func (o *bufferedOutput) flush()                   {}
 func (o *bufferedOutput) start()                   {}
@@ -110,8 +111,10 @@ func (o *bufferedOutput) body(ans *translate.Answer, finishReason string) []byte
 			Choices: []openai.TextChoice{{Text: text, Logprobs: json.RawMessage("null"), FinishReason: fr}}}) // strings and numbers only: cannot fail
 		return b
 	}
-	msg := openai.ResponseMessage{Role: "assistant", ReasoningContent: o.reasoned.String(), ToolCalls: openai.ToolCalls(o.callList),
-		Annotations: annotations(ans)}
+	msg := openai.ResponseMessage{Role: "assistant", ReasoningContent: o.reasoned.String(), ToolCalls: openai.ToolCalls(o.callList)}
+	if !o.withheld {
+		msg.Annotations = annotations(ans) // a failed answer's sources were not sent with it
+	}
 	if o.functions && len(o.callList) > 0 {
 		msg.FunctionCall = &openai.FunctionCall{Name: o.callList[0].Name, Arguments: o.callList[0].Arguments}
 		msg.ToolCalls = nil
@@ -140,6 +143,8 @@ type streamOutput struct {
 
 // start opens the stream with its role chunk (registered in open).
 func (o *streamOutput) start() { o.openStream() }
+
+func (o *streamOutput) keepDelivered() { o.keepSent(true, !o.holding) }
 
 func (o *streamOutput) content(s string) error {
 	translate.AppendText(&o.text, s)

@@ -217,7 +217,7 @@ func (s *Server) imageOn(ctx context.Context, c *call, model string, req openai.
 			return "", err
 		}
 		if content, _ := ans.Add(ev); content != "" && rs.FirstTokenAt.IsZero() {
-			rs.FirstTokenAt = s.now()
+			c.firstToken(s.now())
 		}
 	}
 	stream.Finish()

@@ -191,6 +191,8 @@ func (o *messagesOutput) closeBlock() {
 	o.index++
 }
 
+func (o *messagesOutput) keepDelivered() { o.keepSent(o.stream, !o.holding) }
+
 func (o *messagesOutput) content(s string) error {
 	translate.AppendText(&o.text, s)
 	if !o.started || o.holding {
@@ -325,7 +327,7 @@ func (o *messagesOutput) body(ans *translate.Answer, finishReason string) []byte
 		}
 		msg.Content = append(msg.Content, anthropic.ThinkingBlock(r))
 	}
-	if o.searchBlocks {
+	if o.searchBlocks && !o.withheld { // a failed answer's searches were not sent with it
 		o.searches = ans.Searches()
 		for i, search := range o.searches {
 			msg.Content = append(msg.Content, anthropic.ServerToolUseBlock(o.searchID(i), search.Query), o.searchResult(i))

@@ -21,12 +21,13 @@ type output interface {
 	content(s string) error
 	reasoning(s string) error
 	toolCalls(calls []qp.ToolCall) error
-	// hold keeps text for the record only (what arrived before a failure).
-	hold(text string)
-	// delivered is the answer's text as far as it went to the client
-	// before anything was held (on a stream not held back whole: see
-	// deliveredPartial).
+	// delivered is the answer's text as far as it went to the client (on
+	// a stream not held back whole: see deliveredPartial).
 	delivered() string
+	// keepDelivered forgets, of an answer that failed, what its client
+	// never got, so that finish's body for the record is what it
+	// received (see transcript.keepSent).
+	keepDelivered()
 	flush()
 	calls() []qp.ToolCall
 	// message is the answer as the client will resend it next turn.
@@ -76,10 +77,10 @@ type transcript struct {
 	// client has (streamed, or in the same field): the retry's reasoning
 	// starts after a blank line, not glued to the broken answer's.
 	reasoningBreak bool
-	// held is set once text was kept for the record only (hold), heldAt
-	// then the length of the text before it.
-	held   bool
-	heldAt int
+	// withheld is set once keepSent forgot a failed answer that its
+	// client never got: its body for the record names none of it (nor
+	// the searches and sources that came with it).
+	withheld bool
 }
 
 // reasoningPiece keeps s, the answer's next piece of reasoning, and returns
@@ -93,18 +94,29 @@ func (o *transcript) reasoningPiece(s string) string {
 	return s
 }
 
-func (o *transcript) hold(s string) {
-	if !o.held {
-		o.held, o.heldAt = true, o.text.Len()
-	}
-	translate.AppendText(&o.text, s)
-}
+func (o *transcript) delivered() string { return o.text.String() }
 
-func (o *transcript) delivered() string {
-	if o.held {
-		return o.text.String()[:o.heldAt]
+// keepSent forgets what of a failed answer its client never got, so
+// that the client-API body recorded for the call is what the client
+// received: all of an answer sent whole (stream false: its body is never
+// written, the client gets an error or has left), and the text and calls
+// of a stream held back whole (live false: sent only at its end, which
+// never came). A stream's reasoning went out as it came, and so did a live
+// stream's text and calls; what the text path still held of a live stream
+// (a stop sequence's possible start, a call's possible markup) never
+// reached the transcript. Qwen's side of the record keeps the whole
+// answer (translate.Answer.UpstreamRecord). Until 2026-12-07 the record
+// kept the withheld text as if the client had it.
+func (o *transcript) keepSent(stream, live bool) {
+	if stream && live {
+		return
 	}
-	return o.text.String()
+	o.withheld = true
+	o.text.Reset()
+	o.callList, o.callAt = nil, o.callAt[:0]
+	if !stream {
+		o.reasoned.Reset()
+	}
 }
 
 func (o *transcript) calls() []qp.ToolCall { return o.callList }
@@ -178,13 +190,11 @@ func (o *transcript) textAround(trimmed bool) []string {
 // dropText forgets the text: the calls now come first.
 func (o *transcript) dropText() {
 	o.text.Reset()
-	o.held = false
 	clear(o.callAt)
 }
 
 func (o *transcript) reset() {
 	o.text.Reset()
-	o.held = false
 	o.callList, o.callAt = nil, o.callAt[:0]
 	o.reasoningBreak = o.reasoned.Len() > 0
 }

@@ -304,6 +304,10 @@ func (o *responsesOutput) writeSearches() {
 	}
 }
 
+// keepDelivered: a stream's record is what it sent (asCut); a body sent
+// whole that failed had none of its items sent.
+func (o *responsesOutput) keepDelivered() { o.keepSent(o.stream, !o.holding) }
+
 func (o *responsesOutput) content(s string) error {
 	if o.imageCall {
 		// The image's Markdown: the item is the answer, told to the
@@ -538,6 +542,9 @@ func (o *responsesOutput) response(ans *translate.Answer, status string, fail *r
 	}
 	if !o.stream {
 		r.Output = []responses.OutputItem{}
+		if o.withheld {
+			return r // failed, sent none of it (keepDelivered)
+		}
 		if reasoned := o.reasoned.String(); reasoned != "" && !o.noSummary {
 			r.Output = append(r.Output, responses.Reasoning(responses.ID("rs", o.hex, len(r.Output)), reasoned))
 		}

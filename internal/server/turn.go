@@ -335,6 +335,7 @@ func (s *Server) answer(c *call, t *turnSpec) {
 			}
 			turn.TouchAfter(err) // a failed turn still keeps the session alive
 		}
+		out.keepDelivered() // the record's body is what the client got
 		rs.OpenAIResponse = out.finish(ans, "")
 		out.fail(classify(err))
 		return
@@ -668,11 +669,9 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 			break
 		}
 		if err != nil {
-			for _, ev := range path.flush() { // keep what arrived, for the record
-				if ev.Kind == tools.EventText {
-					out.hold(ev.Text)
-				}
-			}
+			// What the text path still holds never reaches the client, nor
+			// its record's answer in the client's API: Qwen's side of the
+			// record (ans) has it.
 			return err
 		}
 		content, reasoning := ans.Add(ev)
@@ -687,7 +686,7 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 			}
 		}
 		if (content != "" || reasoning != "") && rs.FirstTokenAt.IsZero() {
-			rs.FirstTokenAt = s.now()
+			c.firstToken(s.now())
 		}
 		first := !sent
 		if reasoning != "" && !path.stopped() {
