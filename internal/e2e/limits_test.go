@@ -9,6 +9,7 @@ import (
 
 	"qwenproxy/internal/config"
 	"qwenproxy/internal/qwensim"
+	"qwenproxy/internal/store/storetest"
 )
 
 // postChat sends a raw chat call and returns its status and error code.
@@ -86,8 +87,12 @@ func TestMisbehavingUpstreamIsBounded(t *testing.T) {
 // are, without the call's proxy key, which it kept as sent, and which a
 // cut must not leave half of.
 func TestAUserAgentIsRecordedWithinItsBoundWithoutTheKey(t *testing.T) {
+	storetest.EachBackend(t, testAUserAgentIsRecordedWithinItsBoundWithoutTheKey)
+}
+
+func testAUserAgentIsRecordedWithinItsBoundWithoutTheKey(t *testing.T, backend string) {
 	const key = "sk-proxy-key-in-the-user-agent-4242"
-	e := start(t, func(c *config.Config) { c.APIKeys = []string{key} })
+	e := startOn(t, backend, func(c *config.Config) { c.APIKeys = []string{key} })
 	for _, agent := range []string{
 		"agent/1.0 " + strings.Repeat("x", 64<<10),
 		"agent/2.0 (key " + key + ")",
