@@ -188,7 +188,8 @@ func StopReason(finish string) string {
 // (https://docs.anthropic.com/en/api/errors).
 func ErrorType(status int) string {
 	switch status {
-	case http.StatusBadRequest, http.StatusMethodNotAllowed, http.StatusRequestTimeout, http.StatusUnsupportedMediaType:
+	case http.StatusBadRequest, http.StatusMethodNotAllowed, http.StatusRequestTimeout, http.StatusUnsupportedMediaType,
+		http.StatusRequestHeaderFieldsTooLarge:
 		return "invalid_request_error"
 	case http.StatusUnauthorized:
 		return "authentication_error"

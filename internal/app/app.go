@@ -91,7 +91,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	if a.ln, err = listen(cfg); err != nil {
 		return nil, err
 	}
-	a.ln = server.QuietAccepts(server.WriteDeadlines(a.ln, cfg.WriteTimeout), log)
+	a.ln = server.QuietAccepts(server.HeaderLimitAnswers(server.WriteDeadlines(a.ln, cfg.WriteTimeout), server.MaxHeaderBytes), log)
 	if err := checkHost(cfg); err != nil {
 		return nil, err
 	}
@@ -211,7 +211,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		Handler:           a.api.Handler(),
 		ReadHeaderTimeout: cfg.HeaderTimeout,
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    1 << 20,
+		MaxHeaderBytes:    server.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       a.api.BaseContext,
 		// No WriteTimeout: it would cut long streams. Each write has a

@@ -9,6 +9,7 @@ import (
 
 	"qwenproxy/internal/config"
 	"qwenproxy/internal/qwensim"
+	"qwenproxy/internal/store/storetest"
 )
 
 // postChat sends a raw chat call and returns its status and error code.
@@ -76,4 +77,42 @@ func TestMisbehavingUpstreamIsBounded(t *testing.T) {
 			t.Fatalf("stored request body %.200s (%v)", r.OpenAIRequest.String, err)
 		}
 	})
+}
+
+// A call's User-Agent was recorded whole: a client's header of up to the
+// 1 MiB the headers take made each of its calls' rows a megabyte, and so
+// every list of the history (the API's, the CLI's, the dashboard's) that
+// shows the call. It is recorded cut to its first 512 bytes, as the names
+// of ignored fields are bounded in count — and, as the client's bodies
+// are, without the call's proxy key, which it kept as sent, and which a
+// cut must not leave half of.
+func TestAUserAgentIsRecordedWithinItsBoundWithoutTheKey(t *testing.T) {
+	storetest.EachBackend(t, testAUserAgentIsRecordedWithinItsBoundWithoutTheKey)
+}
+
+func testAUserAgentIsRecordedWithinItsBoundWithoutTheKey(t *testing.T, backend string) {
+	const key = "sk-proxy-key-in-the-user-agent-4242"
+	e := startOn(t, backend, func(c *config.Config) { c.APIKeys = []string{key} })
+	for _, agent := range []string{
+		"agent/1.0 " + strings.Repeat("x", 64<<10),
+		"agent/2.0 (key " + key + ")",
+		"agent/3.0 " + strings.Repeat("y", 500) + key,
+	} {
+		resp := postJSON(t, e, "/v1/chat/completions", `{"model":"qwen3-max","messages":[{"role":"user","content":"hi"}]}`,
+			map[string]string{"User-Agent": agent, "Authorization": "Bearer " + key})
+		io.Copy(io.Discard, resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	e.sync()
+	if n := e.count(`SELECT COUNT(*) FROM requests WHERE length(user_agent) > 520`); n != 0 {
+		t.Fatalf("a User-Agent of %d bytes recorded", e.count(`SELECT MAX(length(user_agent)) FROM requests`))
+	}
+	if n := e.count(`SELECT COUNT(*) FROM requests WHERE user_agent LIKE '%sk-proxy%'`); n != 0 {
+		t.Fatalf("the proxy key, or part of it, recorded in %d User-Agents", n)
+	}
+	if n := e.count(`SELECT COUNT(*) FROM requests WHERE user_agent = 'agent/2.0 (key [REDACTED])'`); n != 1 {
+		t.Fatal("the User-Agent around the key not recorded")
+	}
 }

@@ -26,6 +26,11 @@ func MethodLabel(method string) string {
 // error status, so it is counted as neither that status nor a success.
 const StatusAborted = "aborted"
 
+// StatusClientClosed is the status label of a request whose client left
+// before any answer went out (nginx's 499, "client closed request"), as
+// its call's record has it (http_status 499).
+const StatusClientClosed = "499"
+
 // StatusLabel is an HTTP status code as a label; anything outside 100–599
 // is "other".
 func StatusLabel(status int) string {

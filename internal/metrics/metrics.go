@@ -38,7 +38,10 @@ type Metrics struct {
 	CommitSeconds   prometheus.Histogram
 }
 
-var latencyBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120}
+// latencyBuckets reach 3600 s, the longest a call may take (QWEN_MAX_DURATION
+// at most): a stream of an agent runs minutes, and past the last bound a
+// quantile reads as that bound.
+var latencyBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600}
 
 // New registers the metrics, the Go runtime's and the process's.
 func New() *Metrics {

@@ -15,6 +15,7 @@ import (
 
 	qp "qwenproxy"
 	"qwenproxy/internal/auth"
+	cliplib "qwenproxy/internal/clip"
 	"qwenproxy/internal/metrics"
 	"qwenproxy/internal/openai"
 	"qwenproxy/internal/qwen"
@@ -124,6 +125,12 @@ func (s *Server) newCall(w http.ResponseWriter, r *http.Request, body []byte) *c
 	}, live: s.live.begin(id, r.URL.Path, started), metrics: s.deps.Metrics, errorFormat: errorFormatFor(r),
 		metadataOnly: metadataOnly}
 }
+
+// maxUserAgentBytes bounds the User-Agent a call's record keeps (a
+// browser's is about 150 bytes, an SDK's less): the header can be as long
+// as the headers' limit (1 MiB), and the record's User-Agent is in every
+// list of the history that shows the call.
+const maxUserAgentBytes = 512
 
 // recordBodiesHeader reads X-Record-Bodies: whether the client lets the
 // call's bodies be recorded (true when it is absent). It takes the values
@@ -241,6 +248,11 @@ func (s *Server) finish(c *call) {
 	} else {
 		s.hideSecrets(c)
 	}
+	// The User-Agent is the client's text as its bodies are: the call's
+	// proxy key and a URL's password put there are masked (they were
+	// recorded as sent, and the history showed them), before it is bounded,
+	// so that no cut leaves part of one.
+	c.ex.Request.UserAgent = cliplib.Head(withoutKey(c.r.Context(), c.ex.Request.UserAgent), maxUserAgentBytes)
 	if limit := s.cfg.RecordMaxBodyBytes; limit > 0 {
 		rq := &c.ex.Request
 		for _, b := range []*[]byte{&rq.OpenAIRequest, &rq.QwenRequest, &rs.OpenAIResponse, &rs.QwenResponse} {

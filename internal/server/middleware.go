@@ -99,8 +99,16 @@ func (s *Server) middleware(next http.Handler, routeOf func(*http.Request) strin
 				// read (POST and GET /v1/responses), whose times differ.
 				method := metrics.MethodLabel(r.Method)
 				status := metrics.StatusLabel(sw.status)
-				if aborted != nil {
+				switch {
+				case aborted != nil:
 					status = metrics.StatusAborted // its status went out, and then the response was cut
+				case sw.status == 0 && r.Context().Err() != nil:
+					// The client left before any answer went out: its
+					// call's record says 499, and so does the count (until
+					// 2026-12-07 "other", matching no record).
+					status = metrics.StatusClientClosed
+				case sw.status == 0:
+					status = metrics.StatusLabel(http.StatusOK) // nothing written: net/http sends a 200
 				}
 				m.Requests.WithLabelValues(route, method, status).Inc()
 				m.RequestDuration.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
