@@ -33,8 +33,8 @@ func copyCmd(ctx context.Context, args []string, _ func(string) string, stdout, 
 	if err := checkArgs(positional, 0); err != nil {
 		return err
 	}
-	if *from == "" || *to == "" {
-		return usageError{err: errors.New("usage: qwenproxy copy --from sqlite:PATH --to postgres://user@host/db")}
+	if err := missingTargets(*from, *to); err != nil {
+		return err
 	}
 	for _, target := range []struct{ flag, value string }{{"--from", *from}, {"--to", *to}} {
 		if err := checkTarget(target.value); err != nil {
@@ -90,6 +90,24 @@ func copyCmd(ctx context.Context, args []string, _ func(string) string, stdout, 
 		plural(res.Sessions, "session"), plural(res.Calls-res.Resumed, "call"),
 		plural(res.SessionsThere, "session"), plural(res.Resumed, "call"), source, destination)
 	return nil
+}
+
+// missingTargets refuses a copy without --from or --to (or given one
+// empty), naming the flag missing: the usage line alone left the reader to
+// spot which.
+func missingTargets(from, to string) error {
+	var missing string
+	switch {
+	case from == "" && to == "":
+		missing = "--from and --to are required"
+	case from == "":
+		missing = "--from is required"
+	case to == "":
+		missing = "--to is required"
+	default:
+		return nil
+	}
+	return usagef("%s: usage: qwenproxy copy --from sqlite:PATH --to postgres://user@host/db", missing)
 }
 
 // checkTarget refuses a --from or --to that is neither a PostgreSQL URL nor

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/accounts"
@@ -121,8 +122,17 @@ func readCredentials(ctx context.Context, stdin io.Reader, stderr io.Writer) (st
 	token, cookies := strings.TrimSpace(first), strings.TrimSpace(second)
 	if !ok && !in.terminal {
 		token, cookies = "", token // one line: the Cookie header alone
+	} else if !in.terminal && qwen.LooksLikeCookies(token) {
+		// A Cookie header piped over two lines: its first was read as
+		// the bx-umidtoken, and the rest stored as the cookie. (On a
+		// terminal the prompts ask for each by name.)
+		return "", "", fmt.Errorf("the Cookie header holds a line break after character %d (its first line was read as the bx-umidtoken): "+
+			"the Cookie header must be one line, as a browser sends it (copy it again, or join its lines); nothing was stored", utf8.RuneCountInString(first))
 	}
 	cookies = qwen.CookieHeaderValue(cookies)
+	if why := qwen.CookieControl(cookies); why != "" {
+		return "", "", errors.New(why + "; nothing was stored")
+	}
 	creds := qwen.Credentials{Token: token, Cookies: cookies}
 	if !creds.Configured() {
 		return "", "", errors.New("need a logged-in browser's Cookie header for chat.qwen.ai (with token=…), or a bx-umidtoken line followed by the Cookie header")

@@ -44,7 +44,12 @@ func keysCmd(ctx context.Context, args []string, getenv func(string) string, std
 		if *c.asJSON {
 			return c.printJSON(map[string]any{"id": stored.ID, "key": key, "admin": stored.Admin, "max_concurrent": stored.MaxConcurrent})
 		}
-		fmt.Fprintf(c.stdout, "%s\n\nid %s. The key is shown only now; the database keeps its hash.\n", key, stored.ID)
+		// The key alone is the output, so that KEY=$(qwenproxy keys add)
+		// holds it; what a person needs beside it is a diagnostic.
+		if _, err := fmt.Fprintln(c.stdout, key); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stderr, "qwenproxy keys: key %s made; it is shown only now (on standard output); the database keeps its hash\n", stored.ID)
 		return nil
 	case "limit":
 		limit := config.DecimalIntFlag(c.fs, "max-concurrent", 0, "the key's calls in flight at once, a decimal `number`; 0: no limit")

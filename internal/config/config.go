@@ -285,7 +285,11 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 	if c.SpoolPath == "" {
 		c.SpoolPath = c.DatabasePath + ".spool"
 	}
-	c.QwenCookies = qwen.CookieHeaderValue(c.QwenCookies)
+	// Surrounding whitespace — the newline a file read into the variable
+	// ends with — is no part of the header (net/http refuses to send a
+	// line break in one); a control character within it is said by
+	// qwen.Credentials.Incomplete.
+	c.QwenCookies = qwen.CookieHeaderValue(strings.TrimSpace(c.QwenCookies))
 	if c.QwenAccountsFile != "" {
 		more, err := accounts.ParseFile(c.QwenAccountsFile)
 		if err != nil {

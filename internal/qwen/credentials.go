@@ -210,16 +210,21 @@ func (c Credentials) UmidToken() string {
 func (c Credentials) TokenMisplaced() bool { return looksLikeJWT(c.Token) }
 
 // Configured reports whether the credentials can sign a call: a login token,
-// or (guest) a bx-umidtoken with cookies.
+// or (guest) a bx-umidtoken with cookies, in a Cookie header that can be
+// sent (one without a control character: see CookieControl).
 func (c Credentials) Configured() bool {
-	return c.LoginToken() != "" || (c.UmidToken() != "" && c.Cookies != "")
+	return (c.LoginToken() != "" || (c.UmidToken() != "" && c.Cookies != "")) && controlAt(c.Cookies) < 0
 }
 
 // Incomplete says why credentials that were given cannot sign a call, ""
 // when they can or none were given: a Cookie header without its token=…
-// and no bx-umidtoken (say, copied from a signed-out browser), or a
-// bx-umidtoken without cookies.
+// and no bx-umidtoken (say, copied from a signed-out browser), a
+// bx-umidtoken without cookies, or a Cookie header holding a control
+// character (CookieControl).
 func (c Credentials) Incomplete() string {
+	if why := CookieControl(c.Cookies); why != "" {
+		return why // before the token: one a line break cut reads as none
+	}
 	switch {
 	case c.Configured() || c.Cookies == "" && c.Token == "":
 		return ""
