@@ -30,7 +30,7 @@ func testAccountsOfNoServerAnyLonger(t *testing.T, dbURL string) {
 	vars := map[string]string{"QWENPROXY_SECRET_KEY": key1, "DATABASE_PATH": filepath.Join(t.TempDir(), "not-this-one.db")}
 	run := func(stdin string, args ...string) (int, string) {
 		var out, errOut bytes.Buffer
-		code := runWithInput(ctx, append(args, databaseFlag(dbURL)...), func(k string) string { return vars[k] }, strings.NewReader(stdin), &out, &errOut)
+		code := runWithInput(ctx, append(args, databaseArgs(dbURL, vars)...), func(k string) string { return vars[k] }, strings.NewReader(stdin), &out, &errOut)
 		return code, out.String() + errOut.String()
 	}
 	// bob and carol were in the QWEN_ACCOUNTS of servers that last ran

@@ -35,7 +35,7 @@ func TestAccountsCommandsGoByTheirUpstream(t *testing.T) {
 			t.Helper()
 			vars := map[string]string{"QWEN_BASE_URL": baseURL, "DATABASE_PATH": filepath.Join(t.TempDir(), "not-this-one.db")}
 			var out, errOut bytes.Buffer
-			code := runWithInput(ctx, append(args, databaseFlag(dbURL)...), func(k string) string { return vars[k] }, strings.NewReader(""), &out, &errOut)
+			code := runWithInput(ctx, append(args, databaseArgs(dbURL, vars)...), func(k string) string { return vars[k] }, strings.NewReader(""), &out, &errOut)
 			return code, out.String() + errOut.String()
 		}
 		state := func(baseURL string) string {
@@ -103,7 +103,7 @@ func TestAccountsCommandsNameRestsInForceAtOtherUpstreams(t *testing.T) {
 			t.Helper()
 			vars := map[string]string{"QWEN_BASE_URL": baseURL, "DATABASE_PATH": filepath.Join(t.TempDir(), "not-this-one.db")}
 			var out, errOut bytes.Buffer
-			code := runWithInput(ctx, append(args, databaseFlag(dbURL)...), func(k string) string { return vars[k] }, strings.NewReader(""), &out, &errOut)
+			code := runWithInput(ctx, append(args, databaseArgs(dbURL, vars)...), func(k string) string { return vars[k] }, strings.NewReader(""), &out, &errOut)
 			return code, out.String(), errOut.String()
 		}
 		for _, args := range [][]string{{"accounts", "ls"}, {"accounts", "reset", "a@x.io"}} {

@@ -24,6 +24,18 @@ func databaseFlag(dbURL string) []string {
 	return []string{"--database-path", dbURL}
 }
 
+// databaseArgs names the database at dbURL as a command's flag for
+// SQLite, and for PostgreSQL in vars' DATABASE_URL, where a user with a
+// password in the URL gives it (a password in --database-url is warned of
+// on stderr, which a test reading the command's JSON output would read).
+func databaseArgs(dbURL string, vars map[string]string) []string {
+	if postgres.IsURL(dbURL) {
+		vars["DATABASE_URL"] = dbURL
+		return nil
+	}
+	return databaseFlag(dbURL)
+}
+
 // runOn runs a command on the database at dbURL.
 func runOn(t *testing.T, dbURL string, args ...string) (string, string, int) {
 	t.Helper()
