@@ -421,6 +421,30 @@ test('calls by model are bars stacked to the calls', async () => {
   noErrors('calls by model as stacked bars');
 });
 
+// A chart's hover names its window as every time on the pages is named:
+// its start and end, with the zone. uPlot's own said the window's aligned
+// start alone and no zone ("2026-12-06 6pm" for a last day that began at
+// 6:56:37 PM UTC), which read as another hour in any zone but UTC.
+test("a chart's hover names its window's start and end, with the zone", async () => {
+  await go('#/overview?range=day', '.plot[data-title="Calls and errors"] canvas');
+  const headline = await page.locator('p.muted[data-start]').textContent();
+  const [start, end] = headline.split(' · ')[0].split(' – ');
+  const zone = start.split(' ').pop();
+  const legend = async (i) => page.evaluate((i) => {
+    const card = document.querySelector('.plot[data-title="Calls and errors"]').closest('.card.chart');
+    const u = card.plot;
+    u.setCursor({ left: u.valToPos(u.data[0][i < 0 ? u.data[0].length + i : i], 'x'), top: 10 });
+    return card.querySelector('.u-legend .u-series:first-child .u-value').textContent;
+  }, i);
+  const first = await legend(0);
+  assert.ok(first.startsWith(start + ' – '), `the first window's hover "${first}" begins at the range's start "${start}"`);
+  assert.ok(first.endsWith(' ' + zone), `"${first}" names its zone, ${zone}`);
+  const last = await legend(-1);
+  const endClock = end.split(', ').pop();
+  assert.ok(last.endsWith(' – ' + endClock) || last.endsWith(' – ' + end), `the last window's hover "${last}" ends at the range's end "${end}"`);
+  noErrors("a chart's hover");
+});
+
 // clippedAxisLabels lists the value axes' labels wider than their axis.
 function clippedAxisLabels() {
   return page.evaluate(() => [...document.querySelectorAll('.card.chart')].flatMap((card) => {
