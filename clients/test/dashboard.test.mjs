@@ -1295,7 +1295,7 @@ test('export and delete say how many calls', async () => {
   await page.locator('table[data-table="calls"]').waitFor();
   await page.fill('input[name="before"]', '2099-01-01');
   await page.click('button.danger >> text=Delete…');
-  await page.locator('#confirmtext', { hasText: `Delete ${made.calls} calls recorded before 2099-01-01? That is every recorded call.` }).waitFor();
+  await page.locator('#confirmtext', { hasText: new RegExp(`^Delete ${made.calls} calls recorded before 2099-01-01 \\(.+\\)\\? That is every recorded call\\.`) }).waitFor();
   await page.click('#confirm button[value="cancel"]');
   await page.click('button.danger >> text=Delete…');
   await page.locator('#confirmtext', { hasText: `Delete ${made.calls} calls` }).waitFor();
@@ -1359,6 +1359,30 @@ test('a delete before a bad time says why beside its field, once', async () => {
   await page.click('#confirmok');
   await said.waitFor({ state: 'detached' });
   noErrors('a delete before a bad time');
+});
+
+// "Delete every call before 2026-12-05" named the date as typed, which the
+// server reads as midnight UTC: in New York, 7 PM the evening before. The
+// question names the instant in the browser's zone too. And "nothing to
+// delete" is a notice, one plain OK: it showed Cancel beside a red OK.
+test('a delete before a date names its instant, and nothing to delete is a notice', async () => {
+  const instant = (iso) => page.evaluate((iso) => new Intl.DateTimeFormat(undefined, { year: 'numeric', month: '2-digit', day: '2-digit',
+    hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' }).format(new Date(iso)), iso);
+  const cancel = page.locator('#confirm button[value="cancel"]');
+  await go('#/calls', 'table[data-table="calls"]');
+  await page.fill('input[name="before"]', '2000-01-01');
+  await page.click('button.danger >> text=Delete…');
+  await page.locator('#confirmtext', { hasText: `No calls were recorded before 2000-01-01 (${await instant('2000-01-01T00:00:00Z')}): nothing to delete.` }).waitFor();
+  assert.equal(await cancel.isVisible(), false, 'a notice offers Cancel');
+  assert.equal(await page.locator('#confirmok.danger').count(), 0, "a notice's OK is a delete's red button");
+  await page.click('#confirmok');
+  await page.fill('input[name="before"]', '2099-01-01');
+  await page.click('button.danger >> text=Delete…');
+  await page.locator('#confirmtext', { hasText: `recorded before 2099-01-01 (${await instant('2099-01-01T00:00:00Z')})?` }).waitFor();
+  assert.equal(await cancel.isVisible(), true, 'a question without Cancel');
+  assert.equal(await page.locator('#confirmok.danger').count(), 1);
+  await cancel.click();
+  noErrors('a delete before a date');
 });
 
 // A conversation's delete that fails said so at the top of the page, one

@@ -184,9 +184,12 @@ async function deleteBefore(main, params, form) {
     const before = counted.end;
     sayAfter(form, null);
     // An age ends in its unit (30d, 1h30m); a date or a time does not.
-    const named = /[a-zµμ]$/.test(typed) ? `${f.time(before)} (${typed} ago)` : typed;
+    // A date or a time is read by the server (a plain date is midnight
+    // UTC): named as typed, it said nothing of the instant in the browser's
+    // zone, in New York 2026-12-05 is 7 PM the evening before.
+    const named = /[a-zµμ]$/.test(typed) ? `${f.time(before)} (${typed} ago)` : `${typed} (${f.time(before)})`;
     if (!counted.total) {
-      await confirmDialog(`No calls were recorded before ${named}: nothing to delete.`, "OK");
+      await confirmDialog(`No calls were recorded before ${named}: nothing to delete.`, "OK", { notice: true });
       return;
     }
     const all = await api("/v1/requests" + qs({ limit: 1 }));
