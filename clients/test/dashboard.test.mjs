@@ -1385,6 +1385,20 @@ test('a delete before a date names its instant, and nothing to delete is a notic
   noErrors('a delete before a date');
 });
 
+// A From or Until the server cannot read was said in the query's words,
+// 'start: "yesterday" is not …', naming a parameter the pages show nowhere:
+// it names the field.
+test('a From or Until the server cannot read names its field', async () => {
+  for (const [hash, said] of [['#/calls?start=yesterday', 'From: "yesterday" is not an RFC 3339 time'],
+    ['#/conversations?end=bogus', 'Until: "bogus" is not an RFC 3339 time']]) {
+    await go(hash, '#main [role="alert"]');
+    assert.ok((await page.locator('#main [role="alert"]').innerText()).startsWith(said),
+      `${hash}: ${await page.locator('#main [role="alert"]').innerText()}`);
+  }
+  const logged = consoleErrors.splice(0);
+  assert.ok(logged.length === 2 && logged.every((e) => /status of 400/.test(e)), logged.join('\n'));
+});
+
 // A conversation's delete that fails said so at the top of the page, one
 // more box at each press; and one call was "its 1 calls".
 test("a conversation's failed delete says why beside its button, once", async () => {

@@ -1,4 +1,4 @@
-import { api, apiExact, qs, request, download } from "./api.js";
+import { api, apiExact, qs, request, download, asField, timeFields } from "./api.js";
 import { h, clear, errorBox, confirmDialog, sayAfter } from "./dom.js";
 import { jsonTree } from "./json.js";
 import { pager } from "./conversations.js";
@@ -75,7 +75,7 @@ export async function calls(main, params) {
     const page = await api("/v1/requests" + qs({ ...filters, ...cursor, limit: 50, count: "false" }));
     clear(list).append(callTable(page.data), pager(base, page));
   } catch (err) {
-    clear(list).append(errorBox(err));
+    clear(list).append(errorBox(asField(err, timeFields)));
   }
 }
 

@@ -1,4 +1,4 @@
-import { api, qs, request, download } from "./api.js";
+import { api, qs, request, download, asField, timeFields } from "./api.js";
 import { h, clear, errorBox, confirmDialog, clipped, sayAfter } from "./dom.js";
 import { parseExact, ExactNumber } from "./json.js";
 import * as f from "./format.js";
@@ -53,7 +53,7 @@ export async function conversations(main, params) {
     const page = await api("/v1/sessions" + qs({ ...filters, order, ...cursor, limit: 50, count: "false" }));
     clear(list).append(table(page), pager("#/conversations" + qs(filters), page));
   } catch (err) {
-    clear(list).append(errorBox(err));
+    clear(list).append(errorBox(asField(err, timeFields)));
   }
 }
 
