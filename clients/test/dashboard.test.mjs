@@ -337,6 +337,16 @@ test("the overview's range is in its address", async () => {
   noErrors("the overview's range in its address");
 });
 
+// A custom range in a link whose start is no time (cut short, mistyped)
+// said "choose a start before the end", beside fields that showed nothing.
+test("a custom range's start that is no time is said so", async () => {
+  await go('#/overview?range=custom&start=garbage', '#main [role="alert"]');
+  assert.equal(await page.locator('#main [role="alert"]').innerText(), 'the range\'s start, "garbage", is not a time: choose one');
+  await go('#/overview?range=custom&start=2026-12-01T00:00:00Z&end=bogus', '#main [role="alert"]');
+  assert.equal(await page.locator('#main [role="alert"]').innerText(), 'the range\'s end, "bogus", is not a time: choose one, or none for now');
+  noErrors('a custom range that is no time');
+});
+
 // Each Refresh (or range) asked its two dozen statistics queries while the
 // ones before it still ran, their answers thrown away: clicked a few times on
 // a slow history, the page kept it busy with all of them. A new overview

@@ -55,6 +55,10 @@ function plan(state) {
   if (state.range === "custom") {
     start = Date.parse(state.start);
     end = state.end ? Date.parse(state.end) : end;
+    // A link's end that is no time was said as "choose a start before the
+    // end", of a range whose fields showed nothing.
+    if (Number.isNaN(start)) throw new Error(`the range's start, "${state.start}", is not a time: choose one`);
+    if (Number.isNaN(end)) throw new Error(`the range's end, "${state.end}", is not a time: choose one, or none for now`);
     if (!(start < end)) throw new Error("choose a start before the end");
     // Past the steps, whole days (the daily rollups answer them), as many
     // as keep the windows to three dozen: a week's step made one query per
