@@ -1157,6 +1157,24 @@ async function splitIds() {
   });
 }
 
+// A number's header stood left of its right-aligned figures (tokens,
+// duration, first token, attempts, turns): each header is aligned as its
+// column is.
+test("a number's header is aligned as its column's figures", async () => {
+  await chat({ messages: [{ role: 'user', content: 'a row for live' }] });
+  for (const [hash, table] of [['#/calls', 'calls'], ['#/conversations', 'sessions'], ['#/live', 'live']]) {
+    await go(hash, `table[data-table="${table}"] tbody tr`);
+    const apart = await page.evaluate((table) => {
+      const t = document.querySelector(`table[data-table="${table}"]`);
+      const tds = [...t.querySelector('tbody tr').children];
+      const side = (el) => getComputedStyle(el).textAlign.replace('start', 'left');
+      return [...t.querySelectorAll('thead th')].filter((th, i) => side(th) !== side(tds[i])).map((th) => th.textContent);
+    }, table);
+    assert.deepEqual(apart, [], `${table}: headers aligned apart from their figures`);
+  }
+  noErrors('numbers and their headers');
+});
+
 // An id broke at its hyphens: an API key's (env-…, key-…) in the Calls
 // table at 1,280 pixels, a session's (36 characters) anywhere in Live's at
 // 1,024, and a call's, a session's and a Qwen chat's on their pages in a

@@ -114,11 +114,14 @@ async function clientSessionTotals(box, id) {
 // its scroll bar, under fifty rows, out of sight.
 const callColumns = ["time", "model", "path", "stream", "status", "error", "tokens", "duration", "first token", "attempts", "key"];
 const wideColumns = new Set(["path", "stream"]);
+// Numbers are right-aligned, and so are their headers: left-aligned, a
+// header stood apart from its column's figures.
+const numColumns = new Set(["tokens", "duration", "first token", "attempts"]);
 
 export function callTable(items, fresh) {
   if (!items.length) return h("div.card.empty", "No calls match.");
   return h("div.tablewrap", h("table", { dataset: { table: "calls" } },
-    h("thead", h("tr", callColumns.map((c) => h(wideColumns.has(c) ? "th.wide" : "th", c)))),
+    h("thead", h("tr", callColumns.map((c) => h(wideColumns.has(c) ? "th.wide" : numColumns.has(c) ? "th.num" : "th", c)))),
     h("tbody", items.map((r) => callRow(r, fresh)))));
 }
 

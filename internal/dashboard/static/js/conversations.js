@@ -60,7 +60,7 @@ export async function conversations(main, params) {
 function table(page) {
   if (!page.data.length) return h("div.card.empty", "No conversations match.");
   return h("div.tablewrap", h("table", { dataset: { table: "sessions" } },
-    h("thead", h("tr", ["first message", "model", "turns", "started", "last used"].map((c) => h("th", c)))),
+    h("thead", h("tr", ["first message", "model", "turns", "started", "last used"].map((c) => h(c === "turns" ? "th.num" : "th", c)))),
     h("tbody", page.data.map((s) => h("tr.click", { dataset: { id: s.id }, onclick: () => { location.hash = "#/conversations/" + encodeURIComponent(s.id); } },
       h("td.wrap", h("a", { href: "#/conversations/" + encodeURIComponent(s.id), dir: "auto" }, f.short(s.first_user_message, 120) || "(no text)")),
       h("td", s.model), h("td.num", s.message_count), h("td", f.time(s.created_at)), h("td", f.time(s.last_accessed)))))));
