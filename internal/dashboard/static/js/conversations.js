@@ -68,12 +68,25 @@ function table(page) {
 
 export function pager(base, page) {
   const sep = base.includes("?") ? "&" : "?";
-  return h("div.pager",
-    page.prev_cursor && /[?&](after|before)=/.test(location.hash)
-      ? h("a", { href: base + sep + "before=" + encodeURIComponent(page.prev_cursor), dataset: { page: "prev" } }, "← newer") : null,
-    page.next_cursor ? h("a", { href: base + sep + "after=" + encodeURIComponent(page.next_cursor), dataset: { page: "next" } }, "older →") : null,
-    h("span.muted", page.data.length + " shown"));
+  // The link followed had the focus, and went with the page it was on: a
+  // keyboard's next Tab began at the top of the page, a whole form and
+  // table before the next "older →". The new page's link (or, at an end,
+  // the other) takes it.
+  const wanted = pagerFocus;
+  pagerFocus = "";
+  const link = (which, href, text) => h("a", { href, dataset: { page: which },
+    onclick: (e) => { pagerFocus = document.activeElement === e.currentTarget ? which : ""; } }, text);
+  const links = [
+    page.prev_cursor && /[?&](after|before)=/.test(location.hash) ? link("prev", base + sep + "before=" + encodeURIComponent(page.prev_cursor), "← newer") : null,
+    page.next_cursor ? link("next", base + sep + "after=" + encodeURIComponent(page.next_cursor), "older →") : null].filter(Boolean);
+  const focus = links.find((a) => a.dataset.page === wanted) || links[0];
+  if (wanted && focus) queueMicrotask(() => focus.focus()); // once the caller has put the pager in the page
+  return h("div.pager", ...links, h("span.muted", page.data.length + " shown"));
 }
+
+// pagerFocus is the pager link ("prev", "next") that had the focus when
+// followed, for the next page's pager.
+let pagerFocus = "";
 
 // conversation shows one session as the chat it was.
 export async function conversation(main, id) {
