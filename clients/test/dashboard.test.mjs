@@ -337,6 +337,18 @@ test("the overview's range is in its address", async () => {
   noErrors("the overview's range in its address");
 });
 
+// A custom range in a link whose start is no time (cut short, mistyped)
+// said "choose a start before the end", beside fields that showed nothing.
+test("a custom range's start that is no time is said so", async () => {
+  await go('#/overview?range=custom&start=garbage', '#main [role="alert"]');
+  assert.equal(await page.locator('#main [role="alert"]').innerText(), 'the range\'s start, "garbage", is not a time: choose one');
+  await go('#/overview?range=custom&start=2026-12-01T00:00:00Z&end=bogus', '#main [role="alert"]');
+  assert.equal(await page.locator('#main [role="alert"]').innerText(), 'the range\'s end, "bogus", is not a time: choose one, or none for now');
+  // The menu's Overview returns to the last range shown: a day again, for the tests after.
+  await go('#/overview?range=day', '[data-stat="calls"]');
+  noErrors('a custom range that is no time');
+});
+
 // Each Refresh (or range) asked its two dozen statistics queries while the
 // ones before it still ran, their answers thrown away: clicked a few times on
 // a slow history, the page kept it busy with all of them. A new overview
@@ -419,6 +431,30 @@ test('calls by model are bars stacked to the calls', async () => {
     assert.ok(c.above < 60, `a window of ${c.calls} calls: filled above its top`);
   }
   noErrors('calls by model as stacked bars');
+});
+
+// A chart's hover names its window as every time on the pages is named:
+// its start and end, with the zone. uPlot's own said the window's aligned
+// start alone and no zone ("2026-12-06 6pm" for a last day that began at
+// 6:56:37 PM UTC), which read as another hour in any zone but UTC.
+test("a chart's hover names its window's start and end, with the zone", async () => {
+  await go('#/overview?range=day', '.plot[data-title="Calls and errors"] canvas');
+  const headline = await page.locator('p.muted[data-start]').textContent();
+  const [start, end] = headline.split(' · ')[0].split(' – ');
+  const zone = start.split(' ').pop();
+  const legend = async (i) => page.evaluate((i) => {
+    const card = document.querySelector('.plot[data-title="Calls and errors"]').closest('.card.chart');
+    const u = card.plot;
+    u.setCursor({ left: u.valToPos(u.data[0][i < 0 ? u.data[0].length + i : i], 'x'), top: 10 });
+    return card.querySelector('.u-legend .u-series:first-child .u-value').textContent;
+  }, i);
+  const first = await legend(0);
+  assert.ok(first.startsWith(start + ' – '), `the first window's hover "${first}" begins at the range's start "${start}"`);
+  assert.ok(first.endsWith(' ' + zone), `"${first}" names its zone, ${zone}`);
+  const last = await legend(-1);
+  const endClock = end.split(', ').pop();
+  assert.ok(last.endsWith(' – ' + endClock) || last.endsWith(' – ' + end), `the last window's hover "${last}" ends at the range's end "${end}"`);
+  noErrors("a chart's hover");
 });
 
 // clippedAxisLabels lists the value axes' labels wider than their axis.
@@ -639,6 +675,23 @@ test('calls: filters, cursor paging and the call view', async () => {
   assert.ok((await details.count()) > 1);
   await shot('call');
   noErrors('calls');
+});
+
+// A pager's link followed from the keyboard went with its page, the focus
+// with it: the next Tab began at the top, a form and fifty rows before the
+// next "older →". The new page's link has the focus.
+test("a page's older and newer keep the keyboard's focus", async () => {
+  await go('#/calls', 'div.pager a[data-page="next"]');
+  await page.focus('a[data-page="next"]');
+  await rerendered(() => page.keyboard.press('Enter'));
+  await page.locator('table[data-table="calls"]').waitFor();
+  await page.waitForFunction(() => document.activeElement.matches('div.pager a'));
+  const on = await page.evaluate(() => document.activeElement.dataset.page);
+  assert.ok(page.url().includes('after='), page.url());
+  await rerendered(() => page.keyboard.press('Enter'));
+  await page.waitForFunction(() => document.activeElement.matches('div.pager a'));
+  if (on === 'prev') assert.ok(!page.url().includes('after='), `"← newer" from the second page: ${page.url()}`);
+  noErrors('paging by keyboard');
 });
 
 // Calls filter by the proxy API key that made them, by its id, in the page's
@@ -1123,6 +1176,24 @@ async function splitIds() {
   });
 }
 
+// A number's header stood left of its right-aligned figures (tokens,
+// duration, first token, attempts, turns): each header is aligned as its
+// column is.
+test("a number's header is aligned as its column's figures", async () => {
+  await chat({ messages: [{ role: 'user', content: 'a row for live' }] });
+  for (const [hash, table] of [['#/calls', 'calls'], ['#/conversations', 'sessions'], ['#/live', 'live']]) {
+    await go(hash, `table[data-table="${table}"] tbody tr`);
+    const apart = await page.evaluate((table) => {
+      const t = document.querySelector(`table[data-table="${table}"]`);
+      const tds = [...t.querySelector('tbody tr').children];
+      const side = (el) => getComputedStyle(el).textAlign.replace('start', 'left');
+      return [...t.querySelectorAll('thead th')].filter((th, i) => side(th) !== side(tds[i])).map((th) => th.textContent);
+    }, table);
+    assert.deepEqual(apart, [], `${table}: headers aligned apart from their figures`);
+  }
+  noErrors('numbers and their headers');
+});
+
 // An id broke at its hyphens: an API key's (env-…, key-…) in the Calls
 // table at 1,280 pixels, a session's (36 characters) anywhere in Live's at
 // 1,024, and a call's, a session's and a Qwen chat's on their pages in a
@@ -1271,7 +1342,7 @@ test('export and delete say how many calls', async () => {
   await page.locator('table[data-table="calls"]').waitFor();
   await page.fill('input[name="before"]', '2099-01-01');
   await page.click('button.danger >> text=Delete…');
-  await page.locator('#confirmtext', { hasText: `Delete ${made.calls} calls recorded before 2099-01-01? That is every recorded call.` }).waitFor();
+  await page.locator('#confirmtext', { hasText: new RegExp(`^Delete ${made.calls} calls recorded before 2099-01-01 \\(.+\\)\\? That is every recorded call\\.`) }).waitFor();
   await page.click('#confirm button[value="cancel"]');
   await page.click('button.danger >> text=Delete…');
   await page.locator('#confirmtext', { hasText: `Delete ${made.calls} calls` }).waitFor();
@@ -1337,6 +1408,44 @@ test('a delete before a bad time says why beside its field, once', async () => {
   noErrors('a delete before a bad time');
 });
 
+// "Delete every call before 2026-12-05" named the date as typed, which the
+// server reads as midnight UTC: in New York, 7 PM the evening before. The
+// question names the instant in the browser's zone too. And "nothing to
+// delete" is a notice, one plain OK: it showed Cancel beside a red OK.
+test('a delete before a date names its instant, and nothing to delete is a notice', async () => {
+  const instant = (iso) => page.evaluate((iso) => new Intl.DateTimeFormat(undefined, { year: 'numeric', month: '2-digit', day: '2-digit',
+    hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' }).format(new Date(iso)), iso);
+  const cancel = page.locator('#confirm button[value="cancel"]');
+  await go('#/calls', 'table[data-table="calls"]');
+  await page.fill('input[name="before"]', '2000-01-01');
+  await page.click('button.danger >> text=Delete…');
+  await page.locator('#confirmtext', { hasText: `No calls were recorded before 2000-01-01 (${await instant('2000-01-01T00:00:00Z')}): nothing to delete.` }).waitFor();
+  assert.equal(await cancel.isVisible(), false, 'a notice offers Cancel');
+  assert.equal(await page.locator('#confirmok.danger').count(), 0, "a notice's OK is a delete's red button");
+  await page.click('#confirmok');
+  await page.fill('input[name="before"]', '2099-01-01');
+  await page.click('button.danger >> text=Delete…');
+  await page.locator('#confirmtext', { hasText: `recorded before 2099-01-01 (${await instant('2099-01-01T00:00:00Z')})?` }).waitFor();
+  assert.equal(await cancel.isVisible(), true, 'a question without Cancel');
+  assert.equal(await page.locator('#confirmok.danger').count(), 1);
+  await cancel.click();
+  noErrors('a delete before a date');
+});
+
+// A From or Until the server cannot read was said in the query's words,
+// 'start: "yesterday" is not …', naming a parameter the pages show nowhere:
+// it names the field.
+test('a From or Until the server cannot read names its field', async () => {
+  for (const [hash, said] of [['#/calls?start=yesterday', 'From: "yesterday" is not an RFC 3339 time'],
+    ['#/conversations?end=bogus', 'Until: "bogus" is not an RFC 3339 time']]) {
+    await go(hash, '#main [role="alert"]');
+    assert.ok((await page.locator('#main [role="alert"]').innerText()).startsWith(said),
+      `${hash}: ${await page.locator('#main [role="alert"]').innerText()}`);
+  }
+  const logged = consoleErrors.splice(0);
+  assert.ok(logged.length === 2 && logged.every((e) => /status of 400/.test(e)), logged.join('\n'));
+});
+
 // A conversation's delete that fails said so at the top of the page, one
 // more box at each press; and one call was "its 1 calls".
 test("a conversation's failed delete says why beside its button, once", async () => {
@@ -1388,7 +1497,7 @@ test('one call is said in the singular', async () => {
     await fresh.locator('table[data-table="calls"]').waitFor();
     await fresh.fill('input[name="before"]', '2099-01-01');
     await fresh.press('input[name="before"]', 'Enter');
-    await fresh.locator('#confirmtext', { hasText: 'Delete 1 call recorded before 2099-01-01? That is the only recorded call.' }).waitFor();
+    await fresh.locator('#confirmtext', { hasText: /^Delete 1 call recorded before 2099-01-01 \(.+\)\? That is the only recorded call\./ }).waitFor();
     await fresh.click('#confirmok');
     await fresh.locator('[data-deleted="1"]', { hasText: /^Deleted 1 call recorded before / }).waitFor();
   } finally {

@@ -20,6 +20,18 @@ export class APIError extends Error {
   }
 }
 
+// asField names a refused filter by its field's label: the server names the
+// query parameter ("start: \"yesterday\" is not …"), which the Calls and
+// Conversations pages show nowhere (their fields are From and Until).
+export function asField(err, labels) {
+  const label = err && err.param ? labels[err.param] : "";
+  if (!label || !err.message.startsWith(err.param + ": ")) return err;
+  return new APIError(err.status, label + ": " + err.message.slice(err.param.length + 2), err.code, err.param);
+}
+
+// timeFields are the lists' labels of the history API's time filters.
+export const timeFields = { start: "From", end: "Until" };
+
 let onAuthFailure = () => {};
 export const setAuthFailureHandler = (f) => { onAuthFailure = f; };
 

@@ -1,4 +1,4 @@
-import { api, apiExact, qs, request, download } from "./api.js";
+import { api, apiExact, qs, request, download, asField, timeFields } from "./api.js";
 import { h, clear, errorBox, confirmDialog, sayAfter } from "./dom.js";
 import { jsonTree } from "./json.js";
 import { pager } from "./conversations.js";
@@ -75,7 +75,7 @@ export async function calls(main, params) {
     const page = await api("/v1/requests" + qs({ ...filters, ...cursor, limit: 50, count: "false" }));
     clear(list).append(callTable(page.data), pager(base, page));
   } catch (err) {
-    clear(list).append(errorBox(err));
+    clear(list).append(errorBox(asField(err, timeFields)));
   }
 }
 
@@ -114,11 +114,14 @@ async function clientSessionTotals(box, id) {
 // its scroll bar, under fifty rows, out of sight.
 const callColumns = ["time", "model", "path", "stream", "status", "error", "tokens", "duration", "first token", "attempts", "key"];
 const wideColumns = new Set(["path", "stream"]);
+// Numbers are right-aligned, and so are their headers: left-aligned, a
+// header stood apart from its column's figures.
+const numColumns = new Set(["tokens", "duration", "first token", "attempts"]);
 
 export function callTable(items, fresh) {
   if (!items.length) return h("div.card.empty", "No calls match.");
   return h("div.tablewrap", h("table", { dataset: { table: "calls" } },
-    h("thead", h("tr", callColumns.map((c) => h(wideColumns.has(c) ? "th.wide" : "th", c)))),
+    h("thead", h("tr", callColumns.map((c) => h(wideColumns.has(c) ? "th.wide" : numColumns.has(c) ? "th.num" : "th", c)))),
     h("tbody", items.map((r) => callRow(r, fresh)))));
 }
 
@@ -184,9 +187,12 @@ async function deleteBefore(main, params, form) {
     const before = counted.end;
     sayAfter(form, null);
     // An age ends in its unit (30d, 1h30m); a date or a time does not.
-    const named = /[a-zµμ]$/.test(typed) ? `${f.time(before)} (${typed} ago)` : typed;
+    // A date or a time is read by the server (a plain date is midnight
+    // UTC): named as typed, it said nothing of the instant in the browser's
+    // zone, in New York 2026-12-05 is 7 PM the evening before.
+    const named = /[a-zµμ]$/.test(typed) ? `${f.time(before)} (${typed} ago)` : `${typed} (${f.time(before)})`;
     if (!counted.total) {
-      await confirmDialog(`No calls were recorded before ${named}: nothing to delete.`, "OK");
+      await confirmDialog(`No calls were recorded before ${named}: nothing to delete.`, "OK", { notice: true });
       return;
     }
     const all = await api("/v1/requests" + qs({ limit: 1 }));

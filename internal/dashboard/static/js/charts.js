@@ -16,7 +16,10 @@ export function destroyCharts() {
 // stacked draws every series as bars, each on the ones before it, so a
 // window's bar is as tall as its series' sum (the calls by model add up to
 // the calls); the legend and the hover still say each series' own value.
-export function chart(title, xs, series, { unit = "", format = (v) => fmt(v) + unit, height = 220, stacked = false } = {}) {
+// when(i) names window i in the legend (its start and end, with the zone, as
+// every other time the pages show): uPlot's own said the aligned start alone,
+// "2026-12-06 6pm", no zone, for a window that began at 6:56 PM UTC.
+export function chart(title, xs, series, { unit = "", format = (v) => fmt(v) + unit, height = 220, stacked = false, when } = {}) {
   // Half a step of room at each end, so the first and last bars show whole.
   const pad = xs.length > 1 ? (xs[1] - xs[0]) / 2 : 60;
   const box = h("div.plot", { dataset: { title } });
@@ -37,7 +40,7 @@ export function chart(title, xs, series, { unit = "", format = (v) => fmt(v) + u
   const opts = {
     width: 200, // grows to the box on the first frame; never wider than a narrow window meanwhile
     height,
-    series: [{}, ...series.map((s, i) => ({
+    series: [when ? { value: (u, v, si, i) => (i === null || i === undefined ? null : when(i)) } : {}, ...series.map((s, i) => ({
       label: s.label,
       stroke: palette[i % palette.length],
       fill: s.bars || stacked ? palette[i % palette.length] + (stacked ? "66" : "33") : undefined,

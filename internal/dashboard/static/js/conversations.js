@@ -1,4 +1,4 @@
-import { api, qs, request, download } from "./api.js";
+import { api, qs, request, download, asField, timeFields } from "./api.js";
 import { h, clear, errorBox, confirmDialog, clipped, sayAfter } from "./dom.js";
 import { parseExact, ExactNumber } from "./json.js";
 import * as f from "./format.js";
@@ -53,14 +53,14 @@ export async function conversations(main, params) {
     const page = await api("/v1/sessions" + qs({ ...filters, order, ...cursor, limit: 50, count: "false" }));
     clear(list).append(table(page), pager("#/conversations" + qs(filters), page));
   } catch (err) {
-    clear(list).append(errorBox(err));
+    clear(list).append(errorBox(asField(err, timeFields)));
   }
 }
 
 function table(page) {
   if (!page.data.length) return h("div.card.empty", "No conversations match.");
   return h("div.tablewrap", h("table", { dataset: { table: "sessions" } },
-    h("thead", h("tr", ["first message", "model", "turns", "started", "last used"].map((c) => h("th", c)))),
+    h("thead", h("tr", ["first message", "model", "turns", "started", "last used"].map((c) => h(c === "turns" ? "th.num" : "th", c)))),
     h("tbody", page.data.map((s) => h("tr.click", { dataset: { id: s.id }, onclick: () => { location.hash = "#/conversations/" + encodeURIComponent(s.id); } },
       h("td.wrap", h("a", { href: "#/conversations/" + encodeURIComponent(s.id), dir: "auto" }, f.short(s.first_user_message, 120) || "(no text)")),
       h("td", s.model), h("td.num", s.message_count), h("td", f.time(s.created_at)), h("td", f.time(s.last_accessed)))))));
@@ -68,12 +68,25 @@ function table(page) {
 
 export function pager(base, page) {
   const sep = base.includes("?") ? "&" : "?";
-  return h("div.pager",
-    page.prev_cursor && /[?&](after|before)=/.test(location.hash)
-      ? h("a", { href: base + sep + "before=" + encodeURIComponent(page.prev_cursor), dataset: { page: "prev" } }, "← newer") : null,
-    page.next_cursor ? h("a", { href: base + sep + "after=" + encodeURIComponent(page.next_cursor), dataset: { page: "next" } }, "older →") : null,
-    h("span.muted", page.data.length + " shown"));
+  // The link followed had the focus, and went with the page it was on: a
+  // keyboard's next Tab began at the top of the page, a whole form and
+  // table before the next "older →". The new page's link (or, at an end,
+  // the other) takes it.
+  const wanted = pagerFocus;
+  pagerFocus = "";
+  const link = (which, href, text) => h("a", { href, dataset: { page: which },
+    onclick: (e) => { pagerFocus = document.activeElement === e.currentTarget ? which : ""; } }, text);
+  const links = [
+    page.prev_cursor && /[?&](after|before)=/.test(location.hash) ? link("prev", base + sep + "before=" + encodeURIComponent(page.prev_cursor), "← newer") : null,
+    page.next_cursor ? link("next", base + sep + "after=" + encodeURIComponent(page.next_cursor), "older →") : null].filter(Boolean);
+  const focus = links.find((a) => a.dataset.page === wanted) || links[0];
+  if (wanted && focus) queueMicrotask(() => focus.focus()); // once the caller has put the pager in the page
+  return h("div.pager", ...links, h("span.muted", page.data.length + " shown"));
 }
+
+// pagerFocus is the pager link ("prev", "next") that had the focus when
+// followed, for the next page's pager.
+let pagerFocus = "";
 
 // conversation shows one session as the chat it was.
 export async function conversation(main, id) {

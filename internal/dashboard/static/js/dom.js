@@ -37,10 +37,15 @@ export function clear(el) {
 }
 
 // confirmDialog asks with the page's <dialog> and resolves true on Delete.
-export function confirmDialog(text, okLabel = "Delete") {
+// A notice (nothing to delete) has one plain OK: it showed a Cancel beside
+// a red OK, as if OK deleted something.
+export function confirmDialog(text, okLabel = "Delete", { notice = false } = {}) {
   const dlg = document.getElementById("confirm");
+  const ok = document.getElementById("confirmok");
   document.getElementById("confirmtext").textContent = text;
-  document.getElementById("confirmok").textContent = okLabel;
+  ok.textContent = okLabel;
+  ok.className = notice ? "" : "danger";
+  dlg.querySelector('button[value="cancel"]').hidden = notice;
   return new Promise((resolve) => {
     dlg.addEventListener("close", () => resolve(dlg.returnValue === "ok"), { once: true });
     dlg.returnValue = "";

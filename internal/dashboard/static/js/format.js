@@ -7,6 +7,16 @@ const dtf = new Intl.DateTimeFormat(undefined, {
 
 // time shows a Unix-ms time in the browser's zone, with the zone.
 export const time = (ms) => (ms ? dtf.format(new Date(ms)) : "–");
+
+const dayOf = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "2-digit", day: "2-digit" });
+const clockOf = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short" });
+
+// span shows [a, b) in the browser's zone, with the zone; b's date is left
+// out on a's day ("12/06/2026, 06:56:37 PM UTC – 07:00:00 PM UTC").
+export function span(a, b) {
+  const to = dayOf.format(new Date(a)) === dayOf.format(new Date(b)) ? clockOf.format(new Date(b)) : time(b);
+  return `${time(a)} – ${to}`;
+}
 export const zoneName = zone;
 
 export function ms(v) {

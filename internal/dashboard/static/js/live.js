@@ -60,7 +60,7 @@ export async function liveView(main) {
     // a window narrower than 1,200 pixels: with each session's id whole on
     // one line, the nine columns were wider than the box at 1,024.
     h("div.tablewrap", h("table", { dataset: { table: "live" } },
-      h("thead", h("tr", ["ended", "model", "stream", "status", "error", "tokens", "duration", "first token", "session"].map((c) => h(c === "stream" ? "th.wide" : "th", c)))), rows)),
+      h("thead", h("tr", ["ended", "model", "stream", "status", "error", "tokens", "duration", "first token", "session"].map((c) => h(c === "stream" ? "th.wide" : ["tokens", "duration", "first token"].includes(c) ? "th.num" : "th", c)))), rows)),
     none);
 
   const tick = async () => {
@@ -72,7 +72,7 @@ export async function liveView(main) {
       if (since === null) since = first = clock.now() - 5 * 60e3; // by the server's clock (its Date)
       const done = await api("/v1/responses" + qs({ start: Math.max(0, since - OVERLAP), order: "desc", limit: KEEP, count: "false" }));
       clear(active).append(now.data.length ? h("div.tablewrap", h("table", { dataset: { table: "active" } },
-        h("thead", h("tr", ["started", "model", "route", "", "for", "session"].map((c) => h("th", c)))),
+        h("thead", h("tr", ["started", "model", "route", "", "for", "session"].map((c) => h(c === "for" ? "th.num" : "th", c)))),
         h("tbody", now.data.map((c) => h("tr", { dataset: { request: c.request_id } },
           h("td", f.time(c.started_at)), h("td", runningModel(c)), h("td", c.path),
           h("td", c.streaming ? h("span.pill.streaming", "streaming") : h("span.pill", c.stream ? "waiting for first token" : "answering")),

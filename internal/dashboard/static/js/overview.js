@@ -55,6 +55,10 @@ function plan(state) {
   if (state.range === "custom") {
     start = Date.parse(state.start);
     end = state.end ? Date.parse(state.end) : end;
+    // A link's end that is no time was said as "choose a start before the
+    // end", of a range whose fields showed nothing.
+    if (Number.isNaN(start)) throw new Error(`the range's start, "${state.start}", is not a time: choose one`);
+    if (Number.isNaN(end)) throw new Error(`the range's end, "${state.end}", is not a time: choose one, or none for now`);
     if (!(start < end)) throw new Error("choose a start before the end");
     // Past the steps, whole days (the daily rollups answer them), as many
     // as keep the windows to three dozen: a week's step made one query per
@@ -174,20 +178,21 @@ function render(body, p, totals, wins) {
   if (models.length < ranked.length) {
     byModel.push({ label: "other", values: wins.map((w) => w.statistics.total_responses - models.reduce((n, m) => n + callsOf(w, m), 0)) });
   }
+  const when = (i) => f.span(p.windows[i].start, p.windows[i].end);
   body.append(h("div.charts",
     chart("Calls and errors", xs, [
       { label: "calls", values: pick((s) => s.total_responses), bars: true },
-      { label: "errors", values: pick((s) => s.errors), bars: true }]),
+      { label: "errors", values: pick((s) => s.errors), bars: true }], { when }),
     chart("Tokens", xs, [
       { label: "prompt", values: pick((s) => s.total_prompt_tokens) },
-      { label: "completion", values: pick((s) => s.total_completion_tokens) }]),
+      { label: "completion", values: pick((s) => s.total_completion_tokens) }], { when }),
     chart("Duration", xs, [
       { label: "p50", values: lat((s) => s.duration_ms.p50) },
-      { label: "p95", values: lat((s) => s.duration_ms.p95) }], { format: f.ms }),
+      { label: "p95", values: lat((s) => s.duration_ms.p95) }], { format: f.ms, when }),
     chart("Time to first token", xs, [
       { label: "p50", values: lat((s) => (s.ttft_ms.count ? s.ttft_ms.p50 : null)) },
-      { label: "p95", values: lat((s) => (s.ttft_ms.count ? s.ttft_ms.p95 : null)) }], { format: f.ms }),
-    chart("Calls by model", xs, byModel, { stacked: true })));
+      { label: "p95", values: lat((s) => (s.ttft_ms.count ? s.ttft_ms.p95 : null)) }], { format: f.ms, when }),
+    chart("Calls by model", xs, byModel, { stacked: true, when })));
   // Each group links to its calls over the same range (the link dropped the
   // range: a model's row of the last hour opened its calls of all time).
   // In RFC 3339, which the Calls page's From and Until fields show as given.
