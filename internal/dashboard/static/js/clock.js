@@ -39,3 +39,12 @@ export async function synced() {
 export function now() {
   return Date.now() + offset;
 }
+
+// latest is the latest the server's time can be: now() is the middle of the
+// Date header's second, and the server may be up to half a second past it.
+// A range that ends now ends there, so that it holds every call answered
+// before the page asked: ended at now(), a call made in the half second
+// before a page loaded could fall after its end and go uncounted.
+export function latest() {
+  return now() + (offset ? 500 : 0);
+}

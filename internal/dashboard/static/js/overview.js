@@ -51,7 +51,7 @@ function show(main, hash) {
 // about two dozen steps; each window is one stats query (whole hours come
 // from the hourly rollups, so even a week at a million calls stays cheap).
 function plan(state) {
-  let end = clock.now(), start, step;
+  let end = clock.latest(), start, step;
   if (state.range === "custom") {
     start = Date.parse(state.start);
     end = state.end ? Date.parse(state.end) : end;
