@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 
 	qp "qwenproxy"
 	"qwenproxy/internal/app"
+	"qwenproxy/internal/config"
 	"qwenproxy/internal/historyapi"
 	"qwenproxy/internal/store/sqlite"
 )
@@ -139,9 +139,7 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 		if *format == "" {
 			// --format "" (a script's unset variable) is no format: taken
 			// as none, it wrote JSONL, or CSV for *.csv, whatever was meant.
-			given := false
-			c.fs.Visit(func(f *flag.Flag) { given = given || f.Name == "format" })
-			if given {
+			if config.FlagGiven(c.fs, "format") {
 				return qp.CallFilter{}, errors.New("--format is empty: give jsonl or csv, or leave it out (csv for an --output file named *.csv, else jsonl)")
 			}
 			*format = formatOf(*output)

@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -60,9 +59,7 @@ func keysCmd(ctx context.Context, args []string, getenv func(string) string, std
 		if len(c.args) == 0 {
 			return usagef("usage: qwenproxy keys limit ID --max-concurrent N")
 		}
-		given := false
-		c.fs.Visit(func(f *flag.Flag) { given = given || f.Name == "max-concurrent" })
-		if !given {
+		if !config.FlagGiven(c.fs, "max-concurrent") {
 			return usagef("keys limit needs --max-concurrent N (0: no limit)")
 		}
 		if err := checkLimit(*limit); err != nil {

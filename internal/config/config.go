@@ -279,7 +279,7 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 	if err := ChooseDatabase(fs, c); err != nil {
 		return nil, CommandLineError{Err: err}
 	}
-	if w := ArgumentPassword("--database-url", c.DatabaseURL, "DATABASE_URL"); w != "" && given(fs, "database-url") {
+	if w := ArgumentPassword("--database-url", c.DatabaseURL, "DATABASE_URL"); w != "" && FlagGiven(fs, "database-url") {
 		c.Warnings = append(c.Warnings, w)
 	}
 	if c.SpoolPath == "" {
@@ -436,8 +436,9 @@ func ArgumentPassword(flag, value, instead string) string {
 	return w
 }
 
-// given says whether the flag name was set on fs's command line.
-func given(fs *flag.FlagSet, name string) bool {
+// FlagGiven says whether the flag name was set on fs's command line (given,
+// even empty), not left at its default.
+func FlagGiven(fs *flag.FlagSet, name string) bool {
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
