@@ -137,7 +137,7 @@ func (s *Source) imageURL() string {
 		return ""
 	case s.Type == "base64" && s.Data != "" && strings.HasPrefix(s.MediaType, "image/"):
 		return "data:" + s.MediaType + ";base64," + s.Data
-	case s.Type == "url" && (strings.HasPrefix(s.URL, "https://") || strings.HasPrefix(s.URL, "http://")):
+	case s.Type == "url" && qp.IsWebURL(s.URL):
 		return s.URL
 	}
 	return ""
@@ -750,7 +750,7 @@ func documentText(b *Block, param string) (string, *qp.Document, *openai.Error) 
 	case b.Source.Type == "url":
 		// Fetched by the server when ALLOW_IMAGE_URLS allows it, as an
 		// image's url source is; refused there otherwise.
-		if !strings.HasPrefix(b.Source.URL, "https://") && !strings.HasPrefix(b.Source.URL, "http://") {
+		if !qp.IsWebURL(b.Source.URL) {
 			return "", nil, openai.InvalidRequest(param+".source.url", "invalid_value", "%s.source.url: must be an http(s) URL", param)
 		}
 		doc = &qp.Document{Name: strings.TrimSpace(b.Title), URL: b.Source.URL, Param: param + ".source.url"}

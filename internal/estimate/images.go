@@ -7,6 +7,8 @@ import (
 	_ "image/jpeg"
 	_ "image/png"
 	"strings"
+
+	qp "qwenproxy"
 )
 
 // Anthropic's image token count (its vision docs): width × height / 750,
@@ -26,7 +28,7 @@ const (
 // largest.
 func imageTokens(url string) int {
 	_, data, ok := strings.Cut(url, ";base64,")
-	if !ok || !strings.HasPrefix(url, "data:") {
+	if !ok || !qp.IsDataURL(url) {
 		return maxImageTokens
 	}
 	data = data[:min(len(data), headerBase64Bytes)]

@@ -25,6 +25,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	qp "qwenproxy"
 	"qwenproxy/internal/redact"
 )
 
@@ -102,7 +103,7 @@ func New(policy Policy, maxBytes int64, timeout time.Duration) *Fetcher {
 // Get takes the image at u: a data: URL, or an http(s) URL when the policy
 // allows fetching. Failures are *Error.
 func (f *Fetcher) Get(ctx context.Context, u string) (*Image, error) {
-	if strings.HasPrefix(u, "data:") {
+	if qp.IsDataURL(u) {
 		return f.decodeData(u)
 	}
 	got, err := f.Fetch(ctx, u, f.imageKind())

@@ -462,7 +462,7 @@ func (m *Message) parts(raw []byte, at string) (string, []int, []qp.Image, []qp.
 			case p.File.FileData == "":
 				return "", nil, nil, nil, &partProblem{index: j, field: "file.file_id", code: "invalid_document",
 					what: "is not supported (the proxy has no Files API); send the file's bytes as file.file_data, a data: URL"}
-			case !strings.HasPrefix(p.File.FileData, "data:"):
+			case !qp.IsDataURL(p.File.FileData):
 				return "", nil, nil, nil, &partProblem{index: j, field: "file.file_data", code: "invalid_document",
 					what: "must be a data: URL (data:application/pdf;base64,…): Chat Completions has no document by URL (the Responses API's input_file file_url and Anthropic's url document source have one)"}
 			}
@@ -526,7 +526,7 @@ func (p *partProblem) Error() string {
 }
 
 func imageURL(u string) bool {
-	return strings.HasPrefix(u, "data:") || strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")
+	return qp.IsDataURL(u) || qp.IsWebURL(u)
 }
 
 // PromptText returns the legacy prompt: a string, or an array holding one string.

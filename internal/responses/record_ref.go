@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 
+	qp "qwenproxy"
 	"qwenproxy/internal/redact"
 )
 
@@ -42,5 +43,5 @@ func isRecordRef(s string) bool {
 // its credentials (redact.URL masked them): a conversation's item, or its
 // listing sent back, that cannot be fetched as it was sent.
 func maskedURL(u string) bool {
-	return (strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")) && strings.Contains(u, redact.Placeholder)
+	return qp.IsWebURL(u) && strings.Contains(u, redact.Placeholder)
 }

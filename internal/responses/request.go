@@ -1028,14 +1028,14 @@ func partsContent(raw json.RawMessage, param string, images bool) (string, []int
 				"%s[%d].image_url is required: the image as a data: URL or an http(s) URL", param, j)
 		case part.Type == "input_image" && images:
 			u := part.ImageURL
-			if !strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
+			if !qp.IsDataURL(u) && !qp.IsWebURL(u) {
 				return "", nil, nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].image_url", param, j), "invalid_value",
 					"%s[%d].image_url must be a data: URL or an http(s) URL", param, j)
 			}
 			imgs = append(imgs, qp.Image{URL: u, Param: fmt.Sprintf("%s[%d].image_url", param, j)})
 		case part.Type == "input_file" && images && part.FileData == "" && part.FileURL != "":
 			// Fetched by the server when ALLOW_IMAGE_URLS allows it.
-			if !strings.HasPrefix(part.FileURL, "https://") && !strings.HasPrefix(part.FileURL, "http://") {
+			if !qp.IsWebURL(part.FileURL) {
 				return "", nil, nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].file_url", param, j), "invalid_document",
 					"%s[%d].file_url must be an http(s) URL of the document", param, j)
 			}
@@ -1044,7 +1044,7 @@ func partsContent(raw json.RawMessage, param string, images bool) (string, []int
 			return "", nil, nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].file_id", param, j), "invalid_document",
 				"%s[%d].file_id is not supported (the proxy has no Files API); send the document as file_data, a data: URL (data:application/pdf;base64,…), or file_url, an http(s) URL", param, j)
 		case part.Type == "input_file" && images:
-			if !strings.HasPrefix(part.FileData, "data:") {
+			if !qp.IsDataURL(part.FileData) {
 				return "", nil, nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].file_data", param, j), "invalid_document",
 					"%s[%d].file_data must be a data: URL of the document (data:application/pdf;base64,…), or file_url an http(s) URL; file_id is not supported", param, j)
 			}

@@ -109,7 +109,7 @@ func documentCount(n int, param string) *openai.Error {
 // is "".
 func (s *Server) readDocument(ctx context.Context, d qp.Document) (doc *document, why string) {
 	maxBytes := s.cfg.Capabilities.DocumentMaxBytes
-	if strings.HasPrefix(d.URL, "data:") {
+	if qp.IsDataURL(d.URL) {
 		return decodeDocument(d, maxBytes)
 	}
 	got, err := s.images.Fetch(ctx, d.URL, imagefetch.Kind{Noun: "document", Accept: "application/pdf, text/plain;q=0.9, text/markdown;q=0.9",

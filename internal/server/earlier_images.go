@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 
+	qp "qwenproxy"
 	"qwenproxy/internal/redact"
 	"qwenproxy/internal/responses"
 )
@@ -66,7 +67,7 @@ func partsNotKept(raw json.RawMessage) (json.RawMessage, bool) {
 					continue
 				}
 			}
-			if strings.HasPrefix(url, "data:") {
+			if qp.IsDataURL(url) {
 				continue
 			}
 			noun = "document"
@@ -94,8 +95,8 @@ func partsNotKept(raw json.RawMessage) (json.RawMessage, bool) {
 // keptImage reports whether a recorded image URL can be sent again: a
 // data: URL (RECORD_IMAGE_BYTES=true), or an http(s) URL recorded whole.
 func keptImage(url string) bool {
-	if strings.HasPrefix(url, "data:") {
+	if qp.IsDataURL(url) {
 		return true
 	}
-	return (strings.HasPrefix(url, "https://") || strings.HasPrefix(url, "http://")) && !strings.Contains(url, redact.Placeholder)
+	return qp.IsWebURL(url) && !strings.Contains(url, redact.Placeholder)
 }

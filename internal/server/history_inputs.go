@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"slices"
-	"strings"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/openai"
@@ -34,7 +33,7 @@ func (s *Server) historyInputs(ctx context.Context, t *turnSpec, param string) *
 	if apiErr := documentCount(len(docs), param); apiErr != nil {
 		return apiErr
 	}
-	fetched := func(u string) bool { return s.images.Fetches() && !strings.HasPrefix(u, "data:") }
+	fetched := func(u string) bool { return s.images.Fetches() && !qp.IsDataURL(u) }
 	images = slices.DeleteFunc(images, func(img qp.Image) bool { return fetched(img.URL) })
 	docs = slices.DeleteFunc(docs, func(d qp.Document) bool { return fetched(d.URL) })
 	if _, apiErr := s.loadImages(ctx, images, param); apiErr != nil {

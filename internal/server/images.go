@@ -129,7 +129,7 @@ func inputAPIError(err error, code, fallback string) *openai.Error {
 	errors.As(err, &e)
 	param := cmp.Or(e.param, fallback)
 	why := e.err.Error()
-	if fe := (*imagefetch.Error)(nil); errors.As(e.err, &fe) && strings.HasPrefix(fe.URL, "data:") {
+	if fe := (*imagefetch.Error)(nil); errors.As(e.err, &fe) && qp.IsDataURL(fe.URL) {
 		why = fe.Message
 	}
 	return openai.InvalidRequest(param, code, "%s: %s", param, why)
@@ -303,7 +303,7 @@ func (m *chatFiles) put(chatID, sum string, f qwen.File) {
 // RECORD_IMAGE_BYTES says.
 func (s *Server) imageRefs(body []byte) []byte {
 	editor := imageURLs
-	if !s.cfg.Capabilities.RecordImageBytes && (bytes.Contains(body, []byte(`"data:`)) || bytes.Contains(body, []byte(`"base64"`)) ||
+	if !s.cfg.Capabilities.RecordImageBytes && (mayHoldDataURL(body) || bytes.Contains(body, []byte(`"base64"`)) ||
 		bytes.Contains(body, []byte(`"image_generation_call"`))) {
 		editor = imageBytes
 	} else if !urlsToMask(body) {
@@ -311,6 +311,27 @@ func (s *Server) imageRefs(body []byte) []byte {
 	}
 	out, _ := editor.Rewrite(body)
 	return out
+}
+
+// mayHoldDataURL reports whether body may hold a string that is a data:
+// URL: it never says no where one is. The scheme is any case ("DATA:" is
+// taken as an image, qp.IsDataURL), and a string may spell its letters
+// escaped (\u0044), which one vectorised scan rules out; otherwise each
+// colon is looked at, the bytes before it an opening quote and "data".
+func mayHoldDataURL(body []byte) bool {
+	if bytes.Contains(body, []byte(`\u`)) {
+		return true
+	}
+	for at := 0; ; {
+		i := bytes.IndexByte(body[at:], ':')
+		if i < 0 {
+			return false
+		}
+		at += i + 1
+		if c := at - 1; c >= 5 && bytes.EqualFold(body[c-5:c], []byte(`"data`)) {
+			return true
+		}
+	}
 }
 
 // imageURLs finds the http(s) URLs of images and documents (image_url.url,

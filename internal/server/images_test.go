@@ -168,3 +168,26 @@ func FuzzImageURLScreen(f *testing.F) {
 		}
 	})
 }
+
+// A data: URL whose scheme is in capitals (or spelled with JSON escapes) is
+// an image as any other (qp.IsDataURL), so the record keeps its reference,
+// not its bytes: until 2026-12-07 a body whose only data: URL was written
+// "DATA:" was recorded whole.
+func TestADataURLInCapitalsIsRecordedAsAReference(t *testing.T) {
+	s := &Server{}
+	pic := []byte("\x89PNG fake")
+	sum := sha256.Sum256(pic)
+	ref := fmt.Sprintf(`"[image image/png, %d bytes, sha256:%s]"`, len(pic), hex.EncodeToString(sum[:]))
+	for _, u := range []string{"DATA:image/png;base64,iVBORyBmYWtl", "Data:image/png;base64,iVBORyBmYWtl", `\u0064ata:image/png;base64,iVBORyBmYWtl`} {
+		in := `{"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"` + u + `"}}]}]}`
+		want := `{"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":` + ref + `}}]}]}`
+		if got := string(s.imageRefs([]byte(in))); got != want {
+			t.Errorf("%s:\ngot  %s\nwant %s", u, got, want)
+		}
+	}
+	for _, in := range []string{`{"a":"DATA is: here"}`, `{"data":"x","b":"metadata:1"}`} {
+		if got := string(s.imageRefs([]byte(in))); got != in {
+			t.Errorf("changed %s to %s", in, got)
+		}
+	}
+}
