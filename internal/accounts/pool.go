@@ -122,6 +122,12 @@ type Config struct {
 	// sign-in are shared through Store only with instances of the same
 	// upstream; another upstream's are neither read nor changed.
 	Upstream string
+	// CookieAdvice, when set, is what the log and the clients are told to
+	// do once Qwen refused the pasted cookie (a 401, or bare 403s several
+	// times in a row), in place of copying a fresh Cookie header from
+	// chat.qwen.ai: whoever composes the pool knows what brings its cookie
+	// back where that advice is wrong (serve --mock-upstream: a restart).
+	CookieAdvice string
 	// SignIn signs a login in (Signer.SignIn in production).
 	SignIn func(ctx context.Context, l Login) (SignedIn, error)
 	// RateLimitCooldown applies when Qwen's RateLimited answer gives no
@@ -392,7 +398,7 @@ func (p *Pool) Pick(exclude map[string]bool) (string, error) {
 // unavailable explains why no account can take a call, counting each
 // account in the one state it is in. p.mu is held.
 func (p *Pool) unavailable(now time.Time) *Unavailable {
-	u := &Unavailable{Accounts: len(p.accounts), Reason: ReasonNone}
+	u := &Unavailable{Accounts: len(p.accounts), Reason: ReasonNone, cookieAdvice: p.cfg.CookieAdvice}
 	if u.Accounts == 0 {
 		return u
 	}
@@ -567,10 +573,19 @@ func (p *Pool) warnRejected(a *account, class Class) {
 			until = "until it changes or the server restarts" // no `accounts reset` for the cookie
 		}
 		p.log.Warn(fmt.Sprintf("qwen account refused with HTTP 403 %d times in a row, each after a rest; it is not used %s", forbiddenStrikes, until),
-			"account", a.id, "advice", ForbiddenAdvice(a.id, true))
+			"account", a.id, "advice", p.cookieAdvice(a, ForbiddenAdvice(a.id, true)))
 		return
 	}
-	p.log.Warn("qwen account's credentials rejected; it is not used until they change", "account", a.id, "advice", RejectedAdvice(a.id, a.source))
+	p.log.Warn("qwen account's credentials rejected; it is not used until they change", "account", a.id, "advice", p.cookieAdvice(a, RejectedAdvice(a.id, a.source)))
+}
+
+// cookieAdvice is advice, or Config.CookieAdvice in its place when a is
+// the pasted cookie and the pool was given one.
+func (p *Pool) cookieAdvice(a *account, advice string) string {
+	if a.id == CookieID && p.cfg.CookieAdvice != "" {
+		return p.cfg.CookieAdvice
+	}
+	return advice
 }
 
 // setState changes a's state now and has the sync loop share it, with the
