@@ -171,6 +171,7 @@ type account struct {
 	cookies        string // the Cookie header to send
 	refused        string // the Cookie header Qwen refused last (not to be adopted again)
 	refusedPw      string // the password Qwen refused to this instance's own sign-in: never tried again while it is password
+	tokenRefused   bool   // while Report takes it out: Qwen refused the token a sign-in got, not the password (warnRejected's advice)
 	adopted        bool   // the last token came from another instance (through the store)
 	umid           string // bx-umidtoken (cookie account only, optional)
 	cookieSource   string // the cookie account's: stored or environment
@@ -500,7 +501,12 @@ func (p *Pool) Report(id string, err error) {
 	case class == ClassForbidden:
 		p.forbid(a, now)
 	case class == ClassAuth:
+		// A refusal of the token, not the password: a signed-in account
+		// reaches here only with a token a sign-in got (Refresh signed it
+		// in afresh first; a refused sign-in is a SignInError, above).
+		a.tokenRefused = a.password != ""
 		p.setState(a, qp.AccountState{State: StateAuthFailed, FailureClass: string(class), FailedCredential: a.fingerprint}, now)
+		a.tokenRefused = false
 	}
 }
 
@@ -576,7 +582,22 @@ func (p *Pool) warnRejected(a *account, class Class) {
 			"account", a.id, "advice", p.cookieAdvice(a, ForbiddenAdvice(a.id, true)))
 		return
 	}
-	p.log.Warn("qwen account's credentials rejected; it is not used until they change", "account", a.id, "advice", p.cookieAdvice(a, RejectedAdvice(a.id, a.source)))
+	advice := RejectedAdvice(a.id, a.source)
+	if a.tokenRefused {
+		advice = TokenRefusedAdvice(a.id)
+	}
+	p.log.Warn("qwen account's credentials rejected; it is not used until they change", "account", a.id, "advice", p.cookieAdvice(a, advice))
+}
+
+// warnSharedRefusal says that a's credentials are refused, as the shared
+// state tells (another instance met the refusal, or this one before a
+// restart), and what to do.
+func (p *Pool) warnSharedRefusal(a *account, class Class) {
+	if class == ClassForbidden {
+		p.warnRejected(a, class)
+		return
+	}
+	p.log.Warn("qwen account's credentials rejected; it is not used until they change", "account", a.id, "advice", p.cookieAdvice(a, sharedRefusalAdvice(a.id, a.source)))
 }
 
 // cookieAdvice is advice, or Config.CookieAdvice in its place when a is
