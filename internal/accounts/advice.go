@@ -27,6 +27,28 @@ func RejectedAdvice(id, source string) string {
 		"` again, or correct QWEN_ACCOUNTS / QWEN_ACCOUNTS_FILE)"
 }
 
+// TokenRefusedAdvice says what to do when Qwen refused the token that
+// account id got from a sign-in Qwen took — a fresh one too (Report): its
+// password is right, so checking it and restarting, RejectedAdvice, does
+// not bring it back (the refusal lasts until the password changes);
+// `accounts reset` does.
+func TokenRefusedAdvice(id string) string {
+	return "Qwen took the password of " + id + " but refused the token its sign-in got, a fresh one too (a block of the account, or of this address): " +
+		"sign in to chat.qwen.ai as " + id + " in a browser to see that the account works, then run `qwenproxy accounts reset " + id +
+		"` to have it tried again (a restart with the same password does not: the refusal lasts until the password changes)"
+}
+
+// sharedRefusalAdvice is the advice for a refusal read from the shared
+// state (another instance's, or this one's before a restart), which does
+// not say whether Qwen refused the password or the token it got.
+func sharedRefusalAdvice(id, source string) string {
+	if id == CookieID {
+		return RejectedAdvice(id, source)
+	}
+	return RejectedAdvice(id, source) + "; if the password is right (Qwen may have refused the token a sign-in got, not the password: " +
+		"the first instance's log says which), run `qwenproxy accounts reset " + id + "` instead, as a restart with the same password leaves it out"
+}
+
 // lockedError is the error of an account whose stored secret this process
 // cannot open: an auth error, as a call sees it, but Qwen never saw the
 // secret, so the advice is the key, not the password.

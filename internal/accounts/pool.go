@@ -122,6 +122,12 @@ type Config struct {
 	// sign-in are shared through Store only with instances of the same
 	// upstream; another upstream's are neither read nor changed.
 	Upstream string
+	// CookieAdvice, when set, is what the log and the clients are told to
+	// do once Qwen refused the pasted cookie (a 401, or bare 403s several
+	// times in a row), in place of copying a fresh Cookie header from
+	// chat.qwen.ai: whoever composes the pool knows what brings its cookie
+	// back where that advice is wrong (serve --mock-upstream: a restart).
+	CookieAdvice string
 	// SignIn signs a login in (Signer.SignIn in production).
 	SignIn func(ctx context.Context, l Login) (SignedIn, error)
 	// RateLimitCooldown applies when Qwen's RateLimited answer gives no
@@ -165,6 +171,7 @@ type account struct {
 	cookies        string // the Cookie header to send
 	refused        string // the Cookie header Qwen refused last (not to be adopted again)
 	refusedPw      string // the password Qwen refused to this instance's own sign-in: never tried again while it is password
+	tokenRefused   bool   // while Report takes it out: Qwen refused the token a sign-in got, not the password (warnRejected's advice)
 	adopted        bool   // the last token came from another instance (through the store)
 	umid           string // bx-umidtoken (cookie account only, optional)
 	cookieSource   string // the cookie account's: stored or environment
@@ -392,7 +399,7 @@ func (p *Pool) Pick(exclude map[string]bool) (string, error) {
 // unavailable explains why no account can take a call, counting each
 // account in the one state it is in. p.mu is held.
 func (p *Pool) unavailable(now time.Time) *Unavailable {
-	u := &Unavailable{Accounts: len(p.accounts), Reason: ReasonNone}
+	u := &Unavailable{Accounts: len(p.accounts), Reason: ReasonNone, cookieAdvice: p.cfg.CookieAdvice}
 	if u.Accounts == 0 {
 		return u
 	}
@@ -494,7 +501,12 @@ func (p *Pool) Report(id string, err error) {
 	case class == ClassForbidden:
 		p.forbid(a, now)
 	case class == ClassAuth:
+		// A refusal of the token, not the password: a signed-in account
+		// reaches here only with a token a sign-in got (Refresh signed it
+		// in afresh first; a refused sign-in is a SignInError, above).
+		a.tokenRefused = a.password != ""
 		p.setState(a, qp.AccountState{State: StateAuthFailed, FailureClass: string(class), FailedCredential: a.fingerprint}, now)
+		a.tokenRefused = false
 	}
 }
 
@@ -567,10 +579,34 @@ func (p *Pool) warnRejected(a *account, class Class) {
 			until = "until it changes or the server restarts" // no `accounts reset` for the cookie
 		}
 		p.log.Warn(fmt.Sprintf("qwen account refused with HTTP 403 %d times in a row, each after a rest; it is not used %s", forbiddenStrikes, until),
-			"account", a.id, "advice", ForbiddenAdvice(a.id, true))
+			"account", a.id, "advice", p.cookieAdvice(a, ForbiddenAdvice(a.id, true)))
 		return
 	}
-	p.log.Warn("qwen account's credentials rejected; it is not used until they change", "account", a.id, "advice", RejectedAdvice(a.id, a.source))
+	advice := RejectedAdvice(a.id, a.source)
+	if a.tokenRefused {
+		advice = TokenRefusedAdvice(a.id)
+	}
+	p.log.Warn("qwen account's credentials rejected; it is not used until they change", "account", a.id, "advice", p.cookieAdvice(a, advice))
+}
+
+// warnSharedRefusal says that a's credentials are refused, as the shared
+// state tells (another instance met the refusal, or this one before a
+// restart), and what to do.
+func (p *Pool) warnSharedRefusal(a *account, class Class) {
+	if class == ClassForbidden {
+		p.warnRejected(a, class)
+		return
+	}
+	p.log.Warn("qwen account's credentials rejected; it is not used until they change", "account", a.id, "advice", p.cookieAdvice(a, sharedRefusalAdvice(a.id, a.source)))
+}
+
+// cookieAdvice is advice, or Config.CookieAdvice in its place when a is
+// the pasted cookie and the pool was given one.
+func (p *Pool) cookieAdvice(a *account, advice string) string {
+	if a.id == CookieID && p.cfg.CookieAdvice != "" {
+		return p.cfg.CookieAdvice
+	}
+	return advice
 }
 
 // setState changes a's state now and has the sync loop share it, with the

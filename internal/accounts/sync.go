@@ -344,7 +344,7 @@ func (p *Pool) adopt(recs []qp.AccountRecord) (missing bool) {
 				if r.State == StateAuthFailed && a.st.State != StateAuthFailed {
 					// Refused here before (a restart with the same
 					// password) or by another instance: said as if met here.
-					p.warnRejected(a, Class(r.FailureClass))
+					p.warnSharedRefusal(a, Class(r.FailureClass))
 				}
 				if r.State == StateReady && r.FailureClass == ResetMark {
 					// `accounts reset`: afresh, as if never failed here.

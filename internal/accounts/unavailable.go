@@ -1,6 +1,7 @@
 package accounts
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -41,6 +42,9 @@ type Unavailable struct {
 	// its detail completes the message. (Not unwrapped: the call failed for
 	// want of an account, which is how it is classified.)
 	Last error
+	// cookieAdvice is Config.CookieAdvice: what brings the pasted cookie
+	// back, where copying a fresh Cookie header is not it.
+	cookieAdvice string
 }
 
 func (u *Unavailable) Error() string {
@@ -127,20 +131,25 @@ func (u *Unavailable) rejectedAdvice() string {
 	forbidden := "refused with a bare HTTP 403 several times in a row (a ban, or as likely Qwen's firewall blocking this address: " +
 		"try from another network, then `qwenproxy accounts reset`)"
 	switch {
+	case u.ForbiddenCookie && u.Forbidden == 1 && u.cookieAdvice != "":
+		forbidden = "refused with a bare HTTP 403 several times in a row (" + u.cookieAdvice + ")"
 	case u.ForbiddenCookie && u.Forbidden == 1:
 		forbidden = "refused with a bare HTTP 403 several times in a row (a ban, or as likely Qwen's firewall blocking this address: " +
 			"try from another network, then " + cookieOutRemedy + ")"
 	case u.ForbiddenCookie:
 		forbidden = "refused with a bare HTTP 403 several times in a row (a ban, or as likely Qwen's firewall blocking this address: " +
-			"try from another network, then `qwenproxy accounts reset` each signed-in one; for the pasted cookie, " + cookieOutRemedy + ")"
+			"try from another network, then `qwenproxy accounts reset` each signed-in one; for the pasted cookie, " + cmp.Or(u.cookieAdvice, cookieOutRemedy) + ")"
 	}
 	switch {
 	case u.Forbidden == u.Rejected:
 		return forbidden
 	case u.Forbidden > 0:
-		return fmt.Sprintf("%d %s; for the others, %s", u.Forbidden, forbidden, (&Unavailable{Rejected: u.Rejected - u.Forbidden, RejectedCookie: u.RejectedCookie}).rejectedAdvice())
+		others := &Unavailable{Rejected: u.Rejected - u.Forbidden, RejectedCookie: u.RejectedCookie, cookieAdvice: u.cookieAdvice}
+		return fmt.Sprintf("%d %s; for the others, %s", u.Forbidden, forbidden, others.rejectedAdvice())
 	case u.RejectedCookie && u.Rejected == 1:
-		return "capture a fresh Cookie header from a signed-in chat.qwen.ai tab"
+		return cmp.Or(u.cookieAdvice, "capture a fresh Cookie header from a signed-in chat.qwen.ai tab")
+	case u.RejectedCookie && u.cookieAdvice != "":
+		return "check the e-mail and password of the signed-in accounts; for the pasted cookie, " + u.cookieAdvice
 	case u.RejectedCookie:
 		return "check the e-mail and password of the signed-in accounts, and capture a fresh Cookie header for the pasted one"
 	}

@@ -64,7 +64,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		}
 	}()
 	envCreds := qwen.Credentials{Token: cfg.QwenToken, Cookies: cfg.QwenCookies}
+	cookieAdvice := "" // the pool's own: copy a fresh Cookie header
 	if cfg.MockUpstream {
+		cookieAdvice = simulatedCookieAdvice
 		if a.sim, err = qwensim.Start(qwensim.Options{EventDelay: cfg.MockEventDelay, MaxChats: mockMaxChats, NoCallLog: true}); err != nil {
 			return nil, err
 		}
@@ -129,6 +131,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	a.stop = stop
 	pool := PoolConfig(cfg, a.store)
 	pool.Credentials, pool.Logins, pool.Cookie, pool.Log = a.store, cfg.QwenAccounts, envCreds, log
+	pool.CookieAdvice = cookieAdvice
 	a.accounts = accounts.New(pool)
 	a.accounts.Start(bg)
 	creds := a.accounts
