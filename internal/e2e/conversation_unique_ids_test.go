@@ -21,11 +21,12 @@ func TestAConversationListsEachIDOnce(t *testing.T) {
 	if status, b := convCall(t, e, "POST", "/v1/conversations", "", `{"items":[{"type":"message","id":"msg_first","role":"user","content":"Remember the word plum."}]}`, &conv); status != http.StatusOK {
 		t.Fatalf("create: %d %s", status, b)
 	}
-	var added convList
-	if status, b := convCall(t, e, "POST", "/v1/conversations/"+conv.ID+"/items", "",
-		`{"items":[{"type":"item_reference","id":"msg_first"},{"type":"message","id":"msg_first","role":"user","content":"Again."}]}`, &added); status != http.StatusOK ||
-		len(added.Data) != 2 || added.Data[0].ID == "msg_first" || added.Data[1].ID == "msg_first" {
-		t.Fatalf("added, answered with the ids they are listed under: %d %s", status, b)
+	for _, item := range []string{`{"type":"item_reference","id":"msg_first"}`, `{"type":"message","id":"msg_first","role":"user","content":"Again."}`} {
+		var added convList
+		if status, b := convCall(t, e, "POST", "/v1/conversations/"+conv.ID+"/items", "", `{"items":[`+item+`]}`, &added); status != http.StatusOK ||
+			len(added.Data) != 1 || added.Data[0].ID == "msg_first" {
+			t.Fatalf("added %s, answered with the id it is listed under: %d %s", item, status, b)
+		}
 	}
 	body := `{"model":"gpt-5","conversation":"` + conv.ID + `","input":[{"type":"item_reference","id":"msg_first"},{"role":"user","content":"Which word?"}]}`
 	if status, _, _ := postResponse(t, e, body); status != http.StatusOK {
