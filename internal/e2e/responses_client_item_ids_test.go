@@ -189,7 +189,10 @@ func TestAConversationContinuedFromACompactionWhoseChatIsGone(t *testing.T) {
 // client gave an item of a conversation, among items added to that
 // conversation, was the 400 "not found"; and a response in the
 // conversation naming it was listed by the conversation's items without
-// it. Both stand for the item, listed under its id.
+// it. Both stand for the item: the item keeps its id, and each reference is
+// listed under the id made from its own place (until 2026-12-07 all three
+// under msg_first, which after could not page past:
+// TestAConversationListsEachIDOnce).
 func TestAConversationsItemsNameItsClientIDs(t *testing.T) {
 	e := start(t, nil)
 	var conv convObject
@@ -198,21 +201,28 @@ func TestAConversationsItemsNameItsClientIDs(t *testing.T) {
 	}
 	var added convList
 	if status, b := convCall(t, e, "POST", "/v1/conversations/"+conv.ID+"/items", "", `{"items":[{"type":"item_reference","id":"msg_first"}]}`, &added); status != http.StatusOK ||
-		len(added.Data) != 1 || added.Data[0].ID != "msg_first" || added.Data[0].text() != "Remember the word plum." {
+		len(added.Data) != 1 || added.Data[0].ID == "msg_first" || added.Data[0].text() != "Remember the word plum." {
 		t.Fatalf("an added reference to the conversation's item: %d %s", status, b)
 	}
 	body := `{"model":"gpt-5","conversation":"` + conv.ID + `","input":[{"type":"item_reference","id":"msg_first"},{"role":"user","content":"Which word?"}]}`
 	if status, _, _ := postResponse(t, e, body); status != http.StatusOK {
 		t.Fatalf("a response naming it: %d", status)
 	}
-	var n int
-	for _, id := range listedIDs(t, e, "/v1/conversations/"+conv.ID+"/items?order=asc") {
-		if id == "msg_first" {
+	var n, plum int
+	var listed convList
+	if status, b := convCall(t, e, "GET", "/v1/conversations/"+conv.ID+"/items?order=asc", "", "", &listed); status != http.StatusOK {
+		t.Fatalf("list: %d %s", status, b)
+	}
+	for _, it := range listed.Data {
+		if it.ID == "msg_first" {
 			n++
 		}
+		if it.text() == "Remember the word plum." {
+			plum++
+		}
 	}
-	if n != 3 {
-		t.Fatalf("msg_first is listed %d times, want 3 (the item, the added reference, the response's)", n)
+	if n != 1 || plum != 3 {
+		t.Fatalf("msg_first is listed %d times, the item %d times; want once, and the item 3 times (the item, the added reference, the response's)", n, plum)
 	}
 }
 

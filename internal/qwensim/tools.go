@@ -86,14 +86,10 @@ func toolAnswer(c *chat, msg string) (string, bool) {
 	if m := mustCall.FindStringSubmatch(msg); m != nil {
 		// Told to call it (tool_choice, or a corrective turn after a strict
 		// call's arguments broke its schema): with what its schema requires.
-		args, err := json.Marshal(requiredArguments(toolSchema(c.told, m[1])))
-		if err != nil {
-			args = []byte("{}")
-		}
-		return callBlock(m[1], string(args)), true
+		return requiredCall(c, m[1]), true
 	}
 	if strings.Contains(msg, "at least one of these functions") {
-		return callBlock(c.tools[0], "{}"), true
+		return requiredCall(c, c.tools[0]), true // tool_choice "required"
 	}
 	steps := planSteps(msg)
 	if blocks := callsIn(c, steps[0]); len(blocks) > 0 {
@@ -101,6 +97,17 @@ func toolAnswer(c *chat, msg string) (string, bool) {
 		return "Let me do that.\n" + strings.Join(blocks, "\n"), true
 	}
 	return terminalAnswer(c, msg)
+}
+
+// requiredCall is a call of name with the arguments its schema requires, as
+// a model told to call it makes one (a strict function's check refuses {}
+// when its schema requires a property).
+func requiredCall(c *chat, name string) string {
+	args, err := json.Marshal(requiredArguments(toolSchema(c.told, name)))
+	if err != nil {
+		args = []byte("{}")
+	}
+	return callBlock(name, string(args))
 }
 
 // resumeAsk begins Qwen Code 0.24.4's message asking the model to go on

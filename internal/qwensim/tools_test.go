@@ -166,3 +166,17 @@ func TestToolAnswerTakesNoCallFromAdviceWithWords(t *testing.T) {
 		t.Errorf("a call without arguments: %q, %v", got, ok)
 	}
 }
+
+// tool_choice "required" (the proxy's "you must call at least one of these
+// functions") is obeyed with arguments the first function's schema accepts,
+// as a named tool_choice is: a strict function that requires an argument
+// was called with {}, which its check refused, so with the simulator every
+// such call (and its corrective turn) ended in a 502 tool_arguments_unmet.
+func TestToolAnswerObeysARequiredCallWithTheArgumentsItsSchemaRequires(t *testing.T) {
+	told := "# Tools\n\n## Functions\n\n### get_weather\nThe weather.\nArguments (JSON Schema): {\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}},\"required\":[\"city\"],\"additionalProperties\":false}\n"
+	c := &chat{tools: declaredTools(told), told: told}
+	got, ok := toolAnswer(c, "hello\n\nIn this answer you must call at least one of these functions.")
+	if want := callBlock("get_weather", `{"city":"The task is done: every result came back."}`); !ok || got != want {
+		t.Errorf("a required call: %q, %v; want %q", got, ok, want)
+	}
+}

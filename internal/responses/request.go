@@ -72,6 +72,12 @@ type Request struct {
 	// with a response (the server knows; previous_response_id says it
 	// itself). See Conversation.
 	Answered bool `json:"-"`
+	// Gathered says that the input is items gathered from several calls
+	// (a conversation's waiting items before the request's own, an
+	// earlier conversation told a new chat): they may share an id (a
+	// conversation lists each under its own), which one request's input
+	// may not (distinctIDs).
+	Gathered bool `json:"-"`
 }
 
 // addition is an additional_tools input item: tools offered to the model
@@ -706,6 +712,11 @@ func (r *Request) input(lookup ItemLookup) ([]qp.Message, *openai.Error) {
 	items, err := r.Items()
 	if err != nil {
 		return nil, err
+	}
+	if !r.Gathered {
+		if err := distinctIDs(items); err != nil {
+			return nil, err
+		}
 	}
 	var out []qp.Message
 	compacted := -1 // len(out) after the last compaction item's summary

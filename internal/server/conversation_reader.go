@@ -48,11 +48,11 @@ func (cr *conversationReader) items(i int) ([]listedItem, *openai.Error) {
 	}
 	lookup := cr.before(i)
 	var listed []responses.InputItem
-	var made []string
+	var made, placed []string
 	var apiErr *openai.Error // a database's failure to read an item_reference: not an item left out
 	if e.ResponseID == "" {
 		req := responses.Request{Input: json.RawMessage("[" + string(e.Item) + "]")}
-		if listed, made, apiErr = madeInputItems(&req, e.ID, lookup); apiErr != nil {
+		if listed, made, placed, apiErr = placedInputItems(&req, e.ID, lookup); apiErr != nil {
 			return nil, apiErr
 		}
 	}
@@ -62,12 +62,25 @@ func (cr *conversationReader) items(i int) ([]listedItem, *openai.Error) {
 			return nil, apiErr
 		}
 		if rec != nil {
-			if listed, made, apiErr = recordedMadeInputItems(rec, lookup); apiErr != nil {
+			if listed, made, placed, apiErr = recordedPlacedInputItems(rec, lookup); apiErr != nil {
 				return nil, apiErr
 			}
 		}
 	}
 	for k, it := range listed {
+		// An id listed already (a client's id sent again, an
+		// item_reference to an item of the conversation) names the first
+		// item listed under it; this one is listed under the id made from
+		// its place, so that after, which names one item, pages past each.
+		if it.ID != placed[k] {
+			again, apiErr := cr.listedBefore(i, out, it.ID)
+			if apiErr != nil {
+				return nil, apiErr
+			}
+			if again {
+				it.ID = placed[k]
+			}
+		}
 		add(marshalResponse(it), made[k])
 	}
 	if rec != nil {
@@ -77,6 +90,39 @@ func (cr *conversationReader) items(i int) ([]listedItem, *openai.Error) {
 	}
 	cr.read[i] = out
 	return out, nil
+}
+
+// listedBefore reports whether id is listed already: by an item of the
+// entries before entry i, or of sofar (entry i's items before the one
+// asked about). The entry a made id names is looked in first: an id found
+// there costs that entry's read, another every earlier entry's.
+func (cr *conversationReader) listedBefore(i int, sofar []listedItem, id string) (bool, *openai.Error) {
+	has := func(items []listedItem) bool {
+		return slices.ContainsFunc(items, func(it listedItem) bool { return it.id == id })
+	}
+	if has(sofar) {
+		return true, nil
+	}
+	named := cr.entryOf(id)
+	if named >= 0 && named < i {
+		items, apiErr := cr.items(named)
+		if apiErr != nil || has(items) {
+			return apiErr == nil, apiErr
+		}
+	}
+	for j := i - 1; j >= 0; j-- {
+		if j == named {
+			continue
+		}
+		items, apiErr := cr.items(j)
+		if apiErr != nil {
+			return false, apiErr
+		}
+		if has(items) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // before is the lookup of entry i's item_reference items: cr.lookup, then

@@ -70,6 +70,7 @@ func (s *Server) answerInConversation(w http.ResponseWriter, r *http.Request, re
 		}
 		items = append(items, inputItemsOf(req.Input)...)
 		turnReq.Input, _ = json.Marshal(items) // JSON already
+		turnReq.Gathered = true
 		if apiErr := turnReq.ValidateWith(s.newItems(ctx, &turnReq)); apiErr != nil {
 			apiErr.Message = "the conversation's items added since its last response, then input: " + apiErr.Message
 			writeErrorFor(w, r, apiErr)

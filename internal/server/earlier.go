@@ -199,7 +199,7 @@ func (s *Server) toldAgain(ctx context.Context, items []json.RawMessage, param, 
 	if err != nil {
 		return nil, nil
 	}
-	req := responses.Request{Model: "earlier", Input: input}
+	req := responses.Request{Model: "earlier", Input: input, Gathered: true}
 	// Their references name items of the chain or conversation they
 	// come from by the ids clients gave them too.
 	scope := responses.Request{}

@@ -127,7 +127,8 @@ func keptMessages(kept []responses.InputItem) []qp.Message {
 		return nil
 	}
 	raw, _ := json.Marshal(kept) // the proxy's own items: cannot fail
-	req := responses.Request{Input: raw}
+	// A chain's, then the input's: gathered from several calls.
+	req := responses.Request{Input: raw, Gathered: true}
 	return req.Conversation()
 }
 

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -239,14 +240,21 @@ func recordedInputItems(rec *qp.RequestRecord, lookup responses.ItemLookup) ([]r
 // recordedMadeInputItems is recordedInputItems with the ids the proxy made
 // for them (madeInputItems).
 func recordedMadeInputItems(rec *qp.RequestRecord, lookup responses.ItemLookup) ([]responses.InputItem, []string, *openai.Error) {
+	out, made, _, apiErr := recordedPlacedInputItems(rec, lookup)
+	return out, made, apiErr
+}
+
+// recordedPlacedInputItems is recordedMadeInputItems with the ids made from
+// the items' places (placedInputItems).
+func recordedPlacedInputItems(rec *qp.RequestRecord, lookup responses.ItemLookup) (out []responses.InputItem, made, placed []string, _ *openai.Error) {
 	if storedCut(rec.OpenAIRequest) {
-		return nil, nil, nil
+		return nil, nil, nil, nil
 	}
 	var req responses.Request
 	_ = json.Unmarshal(rec.OpenAIRequest, &req) // validated when it was made
 	// Its references read as they were when it was answered, where its
 	// record kept the items they named.
-	return madeInputItems(&req, rec.RequestID, keptFirst(rec.ReferencedItems, lookup))
+	return placedInputItems(&req, rec.RequestID, keptFirst(rec.ReferencedItems, lookup))
 }
 
 // storedCut reports whether a recorded body is one stored cut over
@@ -281,16 +289,26 @@ func inputItems(req *responses.Request, requestID string, lookup responses.ItemL
 // item_reference, after or a conversation item's GET and DELETE naming
 // that id still find it.
 func madeInputItems(req *responses.Request, requestID string, lookup responses.ItemLookup) (out []responses.InputItem, made []string, _ *openai.Error) {
+	out, made, _, apiErr := placedInputItems(req, requestID, lookup)
+	return out, made, apiErr
+}
+
+// placedInputItems is madeInputItems with, for each item listed, the id
+// made from its place (the call's id and its index in the input), which it
+// is listed under when sent without an id of its own: one no other item
+// has, for a listing that must not name two items alike (a conversation's).
+func placedInputItems(req *responses.Request, requestID string, lookup responses.ItemLookup) (out []responses.InputItem, made, placed []string, _ *openai.Error) {
 	if openai.IsNull(req.Input) {
 		// A compaction made with only previous_response_id: no input, so
 		// no items (not one empty message).
-		return nil, nil, nil
+		return nil, nil, nil, nil
 	}
 	hex := string(bytes.ReplaceAll([]byte(requestID), []byte("-"), nil))
 	items, _ := req.Items()
 	if raw := bytes.TrimSpace(req.Input); items == nil && raw[0] == '"' { // a string: one user message
 		content, _ := responses.ListContent(req.Input, "user")
-		return []responses.InputItem{{ID: responses.InputID("msg", hex, 0), Type: "message", Role: "user", Status: "completed", Content: &content}}, []string{""}, nil
+		id := responses.InputID("msg", hex, 0)
+		return []responses.InputItem{{ID: id, Type: "message", Role: "user", Status: "completed", Content: &content}}, []string{""}, []string{id}, nil
 	}
 	var sent []json.RawMessage // the items as sent, read at the first taken unread
 	for i, it := range items {
@@ -307,7 +325,7 @@ func madeInputItems(req *responses.Request, requestID string, lookup responses.I
 			if lookup != nil {
 				var apiErr *openai.Error
 				if stored, apiErr = lookup(it.ID); apiErr != nil {
-					return nil, nil, apiErr
+					return nil, nil, nil, apiErr
 				}
 			}
 			if stored == nil {
@@ -355,9 +373,10 @@ func madeInputItems(req *responses.Request, requestID string, lookup responses.I
 				m = responses.InputID(prefix, hex, i)
 			}
 			made = append(made, m)
+			placed = append(placed, responses.InputID(cmp.Or(madePrefix[it.Type], sentPrefix[it.Type]), hex, i))
 		}
 	}
-	return out, made, nil
+	return out, made, placed, nil
 }
 
 // madePrefix is the prefix of the id an item was listed under until
