@@ -14,18 +14,20 @@ import (
 
 	"qwenproxy/internal/config"
 	"qwenproxy/internal/qwensim"
+	"qwenproxy/internal/redact"
 )
 
 // hugeAnswerText is the text of each of the huge answer's events: words,
-// as a model writes them, 1 MiB of them (an event's bound is 4 MiB).
-var hugeAnswerText = strings.Repeat("word ", 1<<20/5)
+// as a model writes them, about 1 MiB of them (an event's bound is 4 MiB),
+// and then tail.
+func hugeAnswerText(tail string) string { return strings.Repeat("word ", (1<<20-len(tail))/5) + tail }
 
-// hugeAnswerUpstream answers every completion with events answers of
-// hugeAnswerText each, as a misbehaving upstream would (Qwen's events carry
+// hugeAnswerUpstream answers every completion with first, then events
+// answers of hugeAnswerText(tail) each, as a misbehaving upstream would (Qwen's events carry
 // a token each), and the model list and new chats from recordings. Each
 // event is encoded once: the upstream's own allocations do not grow with the
 // answer, so that what the process allocates during a call is the proxy's.
-func hugeAnswerUpstream(t *testing.T, events int, first string) *httptest.Server {
+func hugeAnswerUpstream(t *testing.T, events int, first, tail string) *httptest.Server {
 	t.Helper()
 	models, err := os.ReadFile("../../testdata/qwen/models.json")
 	if err != nil {
@@ -45,7 +47,7 @@ func hugeAnswerUpstream(t *testing.T, events int, first string) *httptest.Server
 		return []byte(`data: {"choices": [{"delta": {"role": "assistant", "content": ` + string(quoted) +
 			`, "phase": "answer", "status": "typing"}}], "usage": {"input_tokens": 33, "output_tokens": 1, "total_tokens": 34}}` + "\n\n")
 	}
-	big, opening := delta(hugeAnswerText), delta(first)
+	big, opening := delta(hugeAnswerText(tail)), delta(first)
 	created, finished := append(recordedEvents[0], "\n\n"...), append(recordedEvents[len(recordedEvents)-2], "\n\n"...)
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
@@ -84,18 +86,23 @@ func hugeAnswerUpstream(t *testing.T, events int, first string) *httptest.Server
 func TestHugeAnswerAllocatesABoundedMultipleOfItsText(t *testing.T) {
 	const events = 32 // 32 MiB of text
 	const password = "Zq8-sw0rd!x"
+	const token = "test-token" // the account's (start): masked in every record
 	for _, answer := range []struct {
-		name, first string
-		// perByte bounds the bytes allocated a byte of the answer's text,
-		// whole and streamed.
+		name, first, tail string
+		// whole and streamed bound the bytes allocated a byte of the
+		// answer's text.
 		whole, streamed float64
 	}{
-		{"plain", "Here it is: ", 15, 15},
-		// A URL's password in the answer is masked in every body.
-		{"with a secret", "Connect with postgres://app:" + password + "@db.internal/app. ", 17, 17},
+		{"plain", "Here it is: ", "", 14, 14},
+		// A URL's password in the answer is masked in every body; the
+		// account's token, written over and over where the record's
+		// bodies are cut (near 1 MiB into the text), is masked whole,
+		// whichever of its bytes the cut comes in.
+		{"with secrets", "Connect with postgres://app:" + password + "@db.internal/app. ", strings.Repeat(token+" ", 16<<10/11), 16, 16},
 	} {
-		answerBytes := events * len(hugeAnswerText)
-		upstream := hugeAnswerUpstream(t, events, answer.first)
+		text := hugeAnswerText(answer.tail)
+		answerBytes, words := len(answer.first)+events*len(text), events*strings.Count(text, "word ")
+		upstream := hugeAnswerUpstream(t, events, answer.first, answer.tail)
 		e := startWith(t, qwensim.Options{}, func(c *config.Config) {
 			c.QwenBaseURL, c.RecordMaxBodyBytes = upstream.URL, 1<<20
 		})
@@ -114,8 +121,8 @@ func TestHugeAnswerAllocatesABoundedMultipleOfItsText(t *testing.T) {
 				resp.Body.Close()
 				e.sync()
 				runtime.ReadMemStats(&after)
-				if resp.StatusCode != 200 || got != answerBytes/5 {
-					t.Fatalf("status %d, %d words of %d", resp.StatusCode, got, answerBytes/5)
+				if resp.StatusCode != 200 || got != words {
+					t.Fatalf("status %d, %d words of %d", resp.StatusCode, got, words)
 				}
 				perByte := float64(after.TotalAlloc-before.TotalAlloc) / float64(answerBytes)
 				t.Logf("%.2f bytes allocated a byte of the answer's text (%d MiB)", perByte, answerBytes>>20)
@@ -133,8 +140,22 @@ func TestHugeAnswerAllocatesABoundedMultipleOfItsText(t *testing.T) {
 						stored.OriginalBytes < answerBytes || len(b) > 1<<20 || len(stored.Head) < 1<<19 {
 						t.Fatalf("stored answer %.200s (%d bytes, %v)", b, len(b), err)
 					}
-					if strings.Contains(stored.Head, password) || !strings.Contains(stored.Head, answer.first[:12]) {
-						t.Fatalf("stored answer's head %.200s", stored.Head)
+					head := stored.Head
+					if strings.Contains(head, password) || strings.Contains(head, token) || !strings.Contains(head, answer.first[:12]) {
+						t.Fatalf("stored answer's head %.200s", head)
+					}
+					if answer.tail == "" {
+						continue
+					}
+					// The cut came among the tokens (or within a mask of one),
+					// and left no beginning of one.
+					if last := head[strings.LastIndexByte(head, ' ')+1:]; !strings.HasPrefix(redact.Placeholder, last) {
+						t.Fatalf("stored answer's head ends %q", head[len(head)-40:])
+					}
+					for n := redact.MinCutTail; n < len(token); n++ {
+						if strings.HasSuffix(head, token[:n]) {
+							t.Fatalf("stored answer's head ends %q", head[len(head)-40:])
+						}
 					}
 				}
 			})
