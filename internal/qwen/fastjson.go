@@ -561,19 +561,28 @@ func (p *scanner) checkStr() bool {
 	return true
 }
 
+// contentsChunk is the size of the buffers an answer's deltas are kept in
+// (scanner.content): the recorded answer's text (823 deltas) fits in one.
+const contentsChunk = 16 << 10
+
 // content reads a delta's content as str does. With p.contents, it is kept
 // there and the string returned is a slice of it: an answer's hundreds of
 // deltas then cost a few allocations, not one each. That is safe because a
-// strings.Builder only appends (growing, it copies to a new buffer and
-// leaves the old one to the strings that still refer to it), so no string
-// given out ever changes.
+// strings.Builder only appends, so no string given out ever changes. A
+// delta the buffer has no room for starts a new one (of contentsChunk, or
+// the delta's size) rather than grow it: growing copied every delta before
+// it, so the buffer held the answer's whole text — a copy beside the
+// answer's own and the client's — and, growing by a quarter at a time,
+// allocated five times it (a 64 MiB answer in large events). A buffer left
+// is freed once no string given out refers to it.
 func (p *scanner) content() (string, bool) {
 	raw, kind, ok := p.rawString()
 	if p.contents == nil || !ok {
 		return strOf(raw, kind, ok)
 	}
-	if p.contents.Cap() == 0 {
-		p.contents.Grow(max(1<<10, len(raw))) // past the first tiny growths
+	if p.contents.Cap()-p.contents.Len() < len(raw) { // unescaped, a content is never longer than raw
+		p.contents.Reset()
+		p.contents.Grow(max(contentsChunk, len(raw)))
 	}
 	start := p.contents.Len()
 	switch {

@@ -76,6 +76,10 @@ type call struct {
 	// limit of output tokens: the client gets its answer, the account is
 	// told of the failure.
 	afterCut error
+	// qwenResponseWhole is the length of the Qwen answer's record when
+	// Response.QwenResponse holds its beginning only, too long to keep
+	// (recordWindow); 0 when it holds it whole.
+	qwenResponseWhole int
 	// request is the client's body in the form its record keeps, worked
 	// out once (requestForm).
 	request struct {
@@ -359,10 +363,25 @@ func (s *Server) hideSecrets(c *call) {
 		hidden = append(hidden, redact.Distinctive(h)...)
 	}
 	known := redact.NewKnown("", hidden...) // nil for none: masks nothing
-	for _, b := range []*[]byte{&rq.OpenAIRequest, &rq.QwenRequest, &rs.OpenAIResponse, &rs.QwenResponse, &kept} {
+	limit := s.cfg.RecordMaxBodyBytes
+	window := recordWindow(limit)
+	for _, b := range []*[]byte{&rq.OpenAIRequest, &rq.QwenRequest, &rs.OpenAIResponse, &rs.QwenResponse} {
+		whole := len(*b)
+		if b == &rs.QwenResponse && c.qwenResponseWhole > 0 {
+			whole = c.qwenResponseWhole // built no further than window
+		}
+		if window > 0 && whole > window {
+			// Too long to keep: masked as far as its record keeps it and a
+			// margin, not whole (each pass that masks a secret copies
+			// what it masks), then cut.
+			head := (*b)[:min(len(*b), window)]
+			*b = truncatedHead(accounts.Bytes(known.Bytes(head)), whole, limit, known, accounts)
+			continue
+		}
 		*b = accounts.JSON(known.JSON(*b))
 	}
-	if limit := s.cfg.RecordMaxBodyBytes; kept != nil && (limit <= 0 || len(kept) <= limit) {
+	kept = accounts.JSON(known.JSON(kept))
+	if kept != nil && (limit <= 0 || len(kept) <= limit) {
 		rq.ReferencedItems = kept
 	}
 	s.hideInFailure(c, known)

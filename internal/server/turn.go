@@ -428,7 +428,13 @@ func (s *Server) askUpstream(ctx context.Context, c *call, t *turnSpec, chatID, 
 		stream.Finish() // the connection serves the next call
 	}
 	if !c.metadataOnly { // finish drops the bodies of such a call
-		rs.QwenResponse = ans.UpstreamRecord()
+		// No more of it than its record keeps, and a margin to mask.
+		var whole int
+		rs.QwenResponse, whole = ans.UpstreamRecordWithin(recordWindow(s.cfg.RecordMaxBodyBytes))
+		c.qwenResponseWhole = 0
+		if whole > len(rs.QwenResponse) {
+			c.qwenResponseWhole = whole
+		}
 	}
 	rs.ParentID = ans.Created.ParentID
 	u := ans.Usage()

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"qwenproxy/internal/jsonw"
 	"qwenproxy/internal/openai"
@@ -334,8 +335,88 @@ func sumUsage(u, v qwen.Usage) qwen.Usage {
 // call's answer went through its reflection); TestUpstreamRecordEncoding
 // holds the two together.
 func (a *Answer) UpstreamRecord() []byte {
-	content, reasoning, image := a.Content(), a.Reasoning(), a.Image()
+	content, reasoning := a.Content(), a.Reasoning()
 	b := make([]byte, 0, 320+len(content)+len(content)/8+len(reasoning)+len(reasoning)/8)
+	b = jsonw.String(a.recordHead(b), content)
+	if reasoning != "" {
+		b = jsonw.String(append(b, `,"reasoning_content":`...), reasoning)
+	}
+	return a.recordTail(b)
+}
+
+// UpstreamRecordWithin is UpstreamRecord's beginning, at least limit bytes
+// of it (and at most limit and a few), and the length of the whole
+// (UpstreamRecord itself, and its length, when that is no longer): a
+// record that keeps no more than its beginning (RECORD_MAX_BODY_BYTES) is
+// never built whole, a copy of the answer's text as long as it. Until
+// 2026-12-07 it was, and cut when the call was recorded.
+func (a *Answer) UpstreamRecordWithin(limit int) ([]byte, int) {
+	content, reasoning := a.Content(), a.Reasoning()
+	if limit <= 0 || len(content)+len(reasoning) <= limit {
+		b := a.UpstreamRecord()
+		return b, len(b)
+	}
+	w := &headWriter{limit: limit}
+	w.b = a.recordHead(w.b)
+	w.whole = len(w.b)
+	w.text(content)
+	if reasoning != "" {
+		w.raw(`,"reasoning_content":`)
+		w.text(reasoning)
+	}
+	w.write(a.recordTail(nil))
+	return w.b, w.whole
+}
+
+// headWriter writes a record's beginning, until it holds limit bytes, and
+// counts the whole.
+type headWriter struct {
+	b       []byte
+	limit   int
+	whole   int
+	scratch []byte
+}
+
+func (w *headWriter) raw(s string) { w.write([]byte(s)) }
+
+func (w *headWriter) write(p []byte) {
+	w.whole += len(p)
+	if len(w.b) < w.limit {
+		w.b = append(w.b, p...)
+	}
+}
+
+// text writes s as jsonw.String does, a piece at a time: the pieces past
+// the limit are counted, not kept.
+func (w *headWriter) text(s string) {
+	w.raw(`"`)
+	for s != "" {
+		piece := s[:runeCut(s, recordPiece)]
+		s = s[len(piece):]
+		w.scratch = jsonw.String(w.scratch[:0], piece)
+		w.write(w.scratch[1 : len(w.scratch)-1])
+	}
+	w.raw(`"`)
+}
+
+// recordPiece is how much of a text UpstreamRecordWithin writes at a time.
+const recordPiece = 64 << 10
+
+// runeCut is where a text's first piece of at most n bytes ends: not
+// within a character (which jsonw.String would write as U+FFFD), so that
+// the pieces written one by one are the text written whole.
+func runeCut(s string, n int) int {
+	if len(s) <= n {
+		return len(s)
+	}
+	for i := 0; i < utf8.UTFMax-1 && !utf8.RuneStart(s[n]); i++ {
+		n--
+	}
+	return n
+}
+
+// recordHead writes UpstreamRecord up to its content, which follows.
+func (a *Answer) recordHead(b []byte) []byte {
 	b = append(b, `{"success":`...)
 	b = jsonw.Bool(b, a.Finished)
 	b = append(b, `,"data":{"chat_id":`...)
@@ -344,12 +425,11 @@ func (a *Answer) UpstreamRecord() []byte {
 	b = jsonw.String(b, a.Created.ParentID)
 	b = append(b, `,"message_id":`...)
 	b = jsonw.String(b, a.Created.ResponseID)
-	b = append(b, `,"choices":[{"message":{"role":"assistant","content":`...)
-	b = jsonw.String(b, content)
-	if reasoning != "" {
-		b = append(b, `,"reasoning_content":`...)
-		b = jsonw.String(b, reasoning)
-	}
+	return append(b, `,"choices":[{"message":{"role":"assistant","content":`...)
+}
+
+// recordTail writes UpstreamRecord from after its content and reasoning.
+func (a *Answer) recordTail(b []byte) []byte {
 	if len(a.sources) > 0 {
 		b = append(b, `,"web_search_info":[`...)
 		for i, s := range a.sources {
@@ -368,7 +448,7 @@ func (a *Answer) UpstreamRecord() []byte {
 		}
 		b = append(b, ']')
 	}
-	if image != "" {
+	if image := a.Image(); image != "" {
 		b = append(b, `,"image":`...)
 		b = jsonw.String(b, image)
 	}
