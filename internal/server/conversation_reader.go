@@ -125,30 +125,42 @@ func (cr *conversationReader) listedBefore(i int, sofar []listedItem, id string)
 	return false, nil
 }
 
-// before is the lookup of entry i's item_reference items: cr.lookup, then
-// the items of the entries before it, for an id a client gave an item of
-// the conversation (which cr.lookup does not look for among a
-// conversation's items). An entry names only items before it: reading
-// them never comes back to it.
+// before is the lookup of entry i's item_reference items: an id the proxy
+// made, cr.lookup (which finds it where it was made); one a client gave,
+// the item of the entries before it listed under it, then cr.lookup (an
+// item of another conversation or response). A client's id may have been
+// sent again, with another item, in an entry after i: cr.lookup, which
+// finds the latest that carried it, would name that one, where the id
+// names the first (listedBefore). An entry names only items before it:
+// reading them never comes back to it.
 func (cr *conversationReader) before(i int) responses.ItemLookup {
 	return func(id string) (*responses.Item, *openai.Error) {
-		if it, apiErr := cr.lookup(id); it != nil || apiErr != nil {
+		if madeID(id) {
+			return cr.lookup(id)
+		}
+		if it, apiErr := cr.listedIn(i, id); it != nil || apiErr != nil {
 			return it, apiErr
 		}
-		for j := i - 1; j >= 0; j-- {
-			items, apiErr := cr.items(j)
-			if apiErr != nil {
-				return nil, apiErr
-			}
-			for _, listed := range items {
-				var it responses.Item
-				if listed.id == id && json.Unmarshal(listed.raw, &it) == nil {
-					return &it, nil
-				}
+		return cr.lookup(id)
+	}
+}
+
+// listedIn is the item of the entries before entry i listed under id, nil
+// for none.
+func (cr *conversationReader) listedIn(i int, id string) (*responses.Item, *openai.Error) {
+	for j := i - 1; j >= 0; j-- {
+		items, apiErr := cr.items(j)
+		if apiErr != nil {
+			return nil, apiErr
+		}
+		for _, listed := range items {
+			var it responses.Item
+			if listed.id == id && json.Unmarshal(listed.raw, &it) == nil {
+				return &it, nil
 			}
 		}
-		return nil, nil
 	}
+	return nil, nil
 }
 
 // all are every entry's items, oldest first.
@@ -169,12 +181,28 @@ func (cr *conversationReader) all() ([]listedItem, *openai.Error) {
 // id), -1 for another id (an item listed under its own: a reasoning item
 // sent with one, an item_reference's).
 func (cr *conversationReader) entryOf(id string) int {
-	_, rest, _ := strings.Cut(id, "_")
-	if len(rest) < 32 {
+	if !madeID(id) {
 		return -1
 	}
+	_, rest, _ := strings.Cut(id, "_")
 	hex := rest[:32]
 	return slices.IndexFunc(cr.entries, func(e qp.ConversationEntry) bool { return strings.ReplaceAll(e.ID, "-", "") == hex })
+}
+
+// madeID reports whether id has the form of an id the proxy made: a
+// prefix, "_", then 32 hex digits (an entry's or a call's UUID), perhaps
+// more after them (responses.InputID).
+func madeID(id string) bool {
+	_, rest, _ := strings.Cut(id, "_")
+	if len(rest) < 32 {
+		return false
+	}
+	for _, c := range rest[:32] {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // find is the item id names, or nil: looked for in the entry its id names
