@@ -72,7 +72,9 @@ export async function liveView(main) {
       if (since === null) since = first = clock.now() - 5 * 60e3; // by the server's clock (its Date)
       const done = await api("/v1/responses" + qs({ start: Math.max(0, since - OVERLAP), order: "desc", limit: KEEP, count: "false" }));
       clear(active).append(now.data.length ? h("div.tablewrap", h("table", { dataset: { table: "active" } },
-        h("thead", h("tr", ["started", "model", "route", "", "for", "session"].map((c) => h(c === "for" ? "th.num" : "th", c)))),
+        // Each column is named: the state's header was empty, and a screen
+        // reader read its pills under no column.
+        h("thead", h("tr", ["started", "model", "route", "state", "for", "session"].map((c) => h(c === "for" ? "th.num" : "th", c)))),
         h("tbody", now.data.map((c) => h("tr", { dataset: { request: c.request_id } },
           h("td", f.time(c.started_at)), h("td", runningModel(c)), h("td", c.path),
           h("td", c.streaming ? h("span.pill.streaming", "streaming") : h("span.pill", c.stream ? "waiting for first token" : "answering")),
