@@ -747,6 +747,41 @@ test('calls: filters, cursor paging and the call view', async () => {
   noErrors('calls');
 });
 
+// A call's and a conversation's page said "qwenproxy · calls" in the
+// window's title, as the list did: the tab, a screen reader and the
+// browser's history could not tell one call from another, or from the list.
+test('a call and a conversation are named in the window title', async () => {
+  await go('#/calls', 'table[data-table="calls"]');
+  assert.equal(await page.title(), 'qwenproxy · calls');
+  const id = await page.locator('table[data-table="calls"] tbody tr').first().getAttribute('data-id');
+  await go('#/calls/' + id, '[data-body]');
+  assert.equal(await page.title(), 'qwenproxy · call ' + id);
+  const session = await page.locator('.kv a[href^="#/conversations/"]').first().textContent();
+  await go('#/conversations/' + encodeURIComponent(session), '.turnmeta');
+  assert.equal(await page.title(), 'qwenproxy · conversation ' + session);
+  noErrors('window titles');
+});
+
+// A link followed from a page (a call's row, "← Calls") went with the page
+// it was on, and the focus to the body: a keyboard's next Tab began at the
+// menu, before the page it had opened. The new page's heading has it.
+test("a page opened from the keyboard has the focus at its heading", async () => {
+  await go('#/calls', 'table[data-table="calls"]');
+  await page.locator('table[data-table="calls"] tbody tr a').first().focus();
+  await rerendered(() => page.keyboard.press('Enter'));
+  await page.locator('[data-body]').first().waitFor();
+  await page.waitForFunction(() => document.activeElement !== document.body, null, { timeout: 5000 }).catch(() => {});
+  assert.match(await page.evaluate(() => document.activeElement.outerHTML.slice(0, 80)), /^<h1[^>]*>Call \d+<\/h1>$/);
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.closest('#main') !== null), true, 'the next Tab is in the page');
+  await page.focus('a:text-is("← Calls")');
+  await rerendered(() => page.keyboard.press('Enter'));
+  await page.locator('table[data-table="calls"]').waitFor();
+  await page.waitForFunction(() => document.activeElement !== document.body, null, { timeout: 5000 }).catch(() => {});
+  assert.match(await page.evaluate(() => document.activeElement.outerHTML.slice(0, 80)), /^<h1[^>]*>Calls<\/h1>$/);
+  noErrors('a page opened from the keyboard');
+});
+
 // A pager's link followed from the keyboard went with its page, the focus
 // with it: the next Tab began at the top, a form and fifty rows before the
 // next "older →". The new page's link has the focus.
@@ -972,6 +1007,10 @@ test('live: a new call appears, its stream marked while in progress', async () =
   }).then((r) => r.text());
   made.calls++;
   await page.locator('table[data-table="active"] .pill.streaming').waitFor({ timeout: 20000 });
+  // The polls are not read out: the page is in a polite live region, which
+  // read the "updated" time and both tables anew every two seconds.
+  assert.deepEqual(await page.evaluate(() => ['table[data-table="active"]', 'table[data-table="live"]', '.row > span.muted']
+    .map((sel) => document.querySelector('#main ' + sel).closest('[aria-live]').getAttribute('aria-live'))), ['off', 'off', 'off']);
   // Every column is named (the state's header was empty: a screen reader
   // read its pills under no column).
   assert.deepEqual(await page.locator('table[data-table="active"] thead th').allInnerTexts(), ['started', 'model', 'route', 'state', 'for', 'session']);

@@ -53,7 +53,12 @@ export async function liveView(main) {
     clearTimeout(timer);
     if (!paused) tick();
   } }, "Pause");
-  clear(main).append(h("div.row", h("h1", "Live"), pause, status),
+  // The page is in #main, a polite live region (a page that opens is
+  // read out): its polls, every 2 s, are not, or a screen reader read the
+  // "updated" time and every table anew every two seconds, without end.
+  const quiet = h("div", { "aria-live": "off" });
+  clear(main).append(quiet);
+  quiet.append(h("div.row", h("h1", "Live"), pause, status),
     h("h2", "In progress on this instance"), active,
     h("h2", "Finished (every instance), newest first"),
     // Whether a call streamed (its page says) is a .wide column, left out of
