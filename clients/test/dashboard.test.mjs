@@ -2094,6 +2094,13 @@ test('a stopped server is said to be unreachable', async () => {
     const unreachable = await fresh.locator('[role="alert"]').innerText();
     assert.match(unreachable, /^qwenproxy did not answer at \d\d\/\d\d\/\d{4}, .+: it is stopped or unreachable\. Retrying every 2 s\.$/);
     assert.ok(unreachable.includes(` ${zone}: it is stopped`), unreachable);
+    // Said once: each poll put a new alert in its place, which a screen
+    // reader read out every 2 s while the server was down.
+    await fresh.evaluate(() => { document.querySelector('#main [role="alert"]').dataset.first = 'yes'; });
+    for (let i = 0; i < 2; i++) await fresh.waitForEvent('requestfailed', { predicate: (r) => r.url().includes('/v1/requests/active'), timeout: 10000 });
+    assert.equal(await fresh.locator('#main [role="alert"]').count(), 1);
+    assert.equal(await fresh.locator('#main [role="alert"][data-first="yes"]').count(), 1, 'the alert was put anew');
+    assert.equal(await fresh.locator('#main [role="alert"]').innerText(), unreachable);
     await fresh.evaluate(() => { location.hash = '#/calls'; });
     await fresh.locator('#main [role="alert"]').waitFor();
     assert.match(await fresh.locator('#main [role="alert"]').innerText(), /^qwenproxy did not answer .*: it is stopped or unreachable\.$/);

@@ -108,7 +108,15 @@ export async function liveView(main) {
       status.textContent = "updated " + f.time(clock.now());
     } catch (err) {
       // The next poll is still made: say so, as the page recovers by itself.
-      status.replaceChildren(errorBox(`${err.message} Retrying every ${EVERY / 1000} s.`));
+      // Said once while it fails alike: an alert put anew at each poll was
+      // read out by a screen reader every 2 s while the server was down.
+      // Its time stays the first failure's.
+      const failure = `${err.status}:${err.code}`;
+      if (!status.firstChild || status.firstChild.dataset?.failure !== failure) {
+        const box = errorBox(`${err.message} Retrying every ${EVERY / 1000} s.`);
+        box.dataset.failure = failure;
+        status.replaceChildren(box);
+      }
     } finally {
       polling = false;
     }
