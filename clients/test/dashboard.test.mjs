@@ -263,7 +263,10 @@ test('overview: totals and charts match the calls made', async () => {
 // Its windows are about two dozen whatever its length.
 test('a custom range of years asks a bounded number of statistics', async () => {
   await go('#/overview', '[data-stat="calls"]');
-  await page.click('[data-range="custom"]');
+  // Custom shows the range on screen, the last day, at once: its queries
+  // are not the years'.
+  await rerendered(() => page.click('[data-range="custom"]'));
+  await page.locator('.plot[data-title="Calls and errors"] canvas').waitFor();
   await page.fill('input[name="start"]', '2000-01-01T00:00');
   const from = requests.length;
   await page.click('form.row button[type="submit"]');
@@ -456,6 +459,73 @@ test("a chart's hover names its window's start and end, with the zone", async ()
   assert.ok(last.endsWith(' – ' + endClock) || last.endsWith(' – ' + end), `the last window's hover "${last}" ends at the range's end "${end}"`);
   noErrors("a chart's hover");
 });
+
+// The charts' time axis said "9pm", "12am" and "12/7" with no zone, where
+// every other time on the page names one: its label names the zone its
+// ticks are in, the browser's, as the hover's and the range's times do.
+// Checked in New York too, where it is not UTC.
+test("a chart's time axis names its zone", async () => {
+  const labels = async (p) => {
+    await p.locator('.plot[data-title="Calls by model"] canvas').waitFor();
+    const headline = await p.locator('p.muted[data-start]').textContent();
+    const zone = headline.split(' · ')[0].split(' – ')[0].split(' ').pop();
+    const axes = await p.evaluate(() => [...document.querySelectorAll('.card.chart')].map((c) => c.plot.axes[0].label));
+    return { zone, axes };
+  };
+  await go('#/overview?range=day');
+  const here = await labels(page);
+  assert.equal(here.axes.length, 5);
+  for (const label of here.axes) assert.equal(label, `Time (${here.zone})`);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+  try {
+    const away = await (await browser.newContext({ timezoneId: 'America/New_York' })).newPage();
+    await away.goto(proxy.root + '/ui/');
+    await away.evaluate((key) => sessionStorage.setItem('qwenproxy.key', key), ADMIN);
+    await away.goto(proxy.root + '/ui/#/overview?range=day');
+    const there = await labels(away);
+    assert.match(there.zone, /^E[SD]T$/);
+    for (const label of there.axes) assert.equal(label, `Time (${there.zone})`);
+  } finally {
+    await browser.close();
+  }
+  noErrors("a chart's time axis");
+});
+
+// Custom after a preset opened with empty From and To: to look at "the last
+// day, but from 9 am" a person typed both ends anew. They hold the preset's
+// range as it was on screen, to the minute the fields show, and so does the
+// page's address; its calls are the preset's.
+test('Custom after a preset starts from its range', async () => {
+  await go('#/overview?range=day', '[data-stat="calls"] .v');
+  const shown = page.locator('p.muted[data-start]');
+  const start = Number(await shown.getAttribute('data-start'));
+  const end = Number(await shown.getAttribute('data-end'));
+  await rerendered(() => page.click('[data-range="custom"]'));
+  await page.locator('[data-range="custom"].on').waitFor();
+  try {
+    await checkCustom(start, end);
+  } finally {
+    await go('#/overview?range=day', '[data-stat="calls"] .v'); // the range the tests after expect
+  }
+  noErrors('Custom after a preset');
+});
+
+async function checkCustom(start, end) {
+  const wall = (ms) => page.evaluate((ms) => {
+    const d = new Date(ms);
+    const p = (n) => String(n).padStart(2, '0');
+    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+  }, ms);
+  assert.equal(await page.inputValue('input[name="start"]'), await wall(Math.floor(start / 60e3) * 60e3));
+  // The end's minute is the one after the preset's end (which may have
+  // moved on since by a second or so, never a minute).
+  const until = await page.inputValue('input[name="end"]');
+  assert.ok([await wall(Math.ceil(end / 60e3) * 60e3), await wall(Math.ceil(end / 60e3) * 60e3 + 60e3)].includes(until), until);
+  const hash = new URLSearchParams(new URL(page.url()).hash.split('?')[1]);
+  assert.equal(hash.get('start'), new Date(Math.floor(start / 60e3) * 60e3).toISOString());
+  assert.equal(await page.locator('[data-stat="calls"] .v').innerText(), String(made.calls));
+}
 
 // clippedAxisLabels lists the value axes' labels wider than their axis.
 function clippedAxisLabels() {
@@ -677,6 +747,41 @@ test('calls: filters, cursor paging and the call view', async () => {
   noErrors('calls');
 });
 
+// A call's and a conversation's page said "qwenproxy · calls" in the
+// window's title, as the list did: the tab, a screen reader and the
+// browser's history could not tell one call from another, or from the list.
+test('a call and a conversation are named in the window title', async () => {
+  await go('#/calls', 'table[data-table="calls"]');
+  assert.equal(await page.title(), 'qwenproxy · calls');
+  const id = await page.locator('table[data-table="calls"] tbody tr').first().getAttribute('data-id');
+  await go('#/calls/' + id, '[data-body]');
+  assert.equal(await page.title(), 'qwenproxy · call ' + id);
+  const session = await page.locator('.kv a[href^="#/conversations/"]').first().textContent();
+  await go('#/conversations/' + encodeURIComponent(session), '.turnmeta');
+  assert.equal(await page.title(), 'qwenproxy · conversation ' + session);
+  noErrors('window titles');
+});
+
+// A link followed from a page (a call's row, "← Calls") went with the page
+// it was on, and the focus to the body: a keyboard's next Tab began at the
+// menu, before the page it had opened. The new page's heading has it.
+test("a page opened from the keyboard has the focus at its heading", async () => {
+  await go('#/calls', 'table[data-table="calls"]');
+  await page.locator('table[data-table="calls"] tbody tr a').first().focus();
+  await rerendered(() => page.keyboard.press('Enter'));
+  await page.locator('[data-body]').first().waitFor();
+  await page.waitForFunction(() => document.activeElement !== document.body, null, { timeout: 5000 }).catch(() => {});
+  assert.match(await page.evaluate(() => document.activeElement.outerHTML.slice(0, 80)), /^<h1[^>]*>Call \d+<\/h1>$/);
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.closest('#main') !== null), true, 'the next Tab is in the page');
+  await page.focus('a:text-is("← Calls")');
+  await rerendered(() => page.keyboard.press('Enter'));
+  await page.locator('table[data-table="calls"]').waitFor();
+  await page.waitForFunction(() => document.activeElement !== document.body, null, { timeout: 5000 }).catch(() => {});
+  assert.match(await page.evaluate(() => document.activeElement.outerHTML.slice(0, 80)), /^<h1[^>]*>Calls<\/h1>$/);
+  noErrors('a page opened from the keyboard');
+});
+
 // A pager's link followed from the keyboard went with its page, the focus
 // with it: the next Tab began at the top, a form and fifty rows before the
 // next "older →". The new page's link has the focus.
@@ -692,6 +797,89 @@ test("a page's older and newer keep the keyboard's focus", async () => {
   await page.waitForFunction(() => document.activeElement.matches('div.pager a'));
   if (on === 'prev') assert.ok(!page.url().includes('after='), `"← newer" from the second page: ${page.url()}`);
   noErrors('paging by keyboard');
+});
+
+// focused describes the element with the focus, to compare with a selector.
+async function focusedMatches(selector) {
+  await page.waitForFunction((sel) => document.activeElement && document.activeElement.matches(sel), selector, { timeout: 5000 })
+    .catch(() => {});
+  return page.evaluate((sel) => [document.activeElement.matches(sel), document.activeElement.outerHTML.slice(0, 120)], selector);
+}
+
+// A filter's submit, a range's button and Refresh draw their page anew, and
+// the focus went with the page it was on, to the body: a keyboard's next Tab
+// began at the top. The new page's field Enter was pressed in, or the
+// button pressed, has it (as the pager's links keep theirs).
+test("a filter, a range and Refresh keep the keyboard's focus", async () => {
+  await go('#/calls', 'table[data-table="calls"]');
+  await page.focus('form.card [name="model"]');
+  await page.keyboard.type('qwen3-max');
+  await rerendered(() => page.keyboard.press('Enter'));
+  await page.waitForFunction(() => location.hash === '#/calls?model=qwen3-max');
+  let [on, what] = await focusedMatches('form.card input[name="model"]');
+  assert.ok(on, `after Enter in Model the focus is on ${what}`);
+  assert.equal(await page.inputValue('form.card [name="model"]'), 'qwen3-max');
+  await page.selectOption('form.card select[name="status"]', 'error');
+  await page.focus('form.card button[type="submit"]');
+  await rerendered(() => page.keyboard.press('Enter'));
+  await page.waitForFunction(() => location.hash.includes('status=error'));
+  [on, what] = await focusedMatches('form.card button[type="submit"]');
+  assert.ok(on, `after Filter the focus is on ${what}`);
+
+  await go('#/conversations', 'table[data-table="sessions"]');
+  await page.focus('form.card [name="search"]');
+  await page.keyboard.type('needle');
+  await rerendered(() => page.keyboard.press('Enter'));
+  await page.locator('table[data-table="sessions"]').waitFor();
+  [on, what] = await focusedMatches('form.card input[name="search"]');
+  assert.ok(on, `after Enter in the search the focus is on ${what}`);
+  await page.focus('form.card button[type="submit"]');
+  await rerendered(() => page.keyboard.press('Enter'));
+  [on, what] = await focusedMatches('form.card button[type="submit"]');
+  assert.ok(on, `after Search the focus is on ${what}`);
+
+  try {
+    await rangesKeepFocus();
+  } finally {
+    await go('#/overview?range=day', '[data-stat="calls"] .v'); // the range the tests after expect
+  }
+  noErrors('focus kept by filters and ranges');
+});
+
+async function rangesKeepFocus() {
+  let on, what;
+  await go('#/overview?range=day', '[data-stat="calls"] .v');
+  await page.focus('[data-range="week"]');
+  await rerendered(() => page.keyboard.press('Enter'));
+  await page.waitForFunction(() => location.hash === '#/overview?range=week');
+  [on, what] = await focusedMatches('[data-range="week"]');
+  assert.ok(on, `after Last week the focus is on ${what}`);
+  await page.focus('button >> text=Refresh');
+  await rerendered(() => page.keyboard.press('Enter'));
+  [on, what] = await focusedMatches('button[data-refresh]');
+  assert.ok(on, `after Refresh the focus is on ${what}`);
+  await page.focus('[data-range="custom"]');
+  await rerendered(() => page.keyboard.press('Enter'));
+  await page.locator('input[name="start"]').waitFor();
+  await page.fill('input[name="start"]', '2000-01-01T00:00');
+  await page.focus('form.row button[type="submit"]');
+  await rerendered(() => page.keyboard.press('Enter'));
+  await page.waitForFunction(() => location.hash.includes('start=2000'));
+  [on, what] = await focusedMatches('form.row button[type="submit"]');
+  assert.ok(on, `after Show the focus is on ${what}`);
+}
+
+// Filter pressed again with the same filters changed no address, and did
+// nothing: the calls made since were not listed until a reload (the
+// Conversations page's Search lists anew).
+test('Filter pressed again lists the calls made since', async () => {
+  await go('#/calls?model=gpt-4o', 'table[data-table="calls"]');
+  const before = await rows('calls');
+  await chat({ model: 'gpt-4o', messages: [{ role: 'user', content: 'mapped again' }] });
+  await rerendered(() => page.click('form.card button[type="submit"]'));
+  await page.locator('table[data-table="calls"]').waitFor();
+  assert.equal(await rows('calls'), before + 1);
+  noErrors('Filter again');
 });
 
 // Calls filter by the proxy API key that made them, by its id, in the page's
@@ -788,8 +976,10 @@ test("an agent's session: its calls and what they cost", async () => {
   // A call of the session names it, a link back to the session's calls.
   await page.locator('table[data-table="calls"] tbody tr').first().click();
   await page.locator('[data-body]').first().waitFor();
+  // The card and the list are asked at once: the list is counted once shown.
   await rerendered(() => page.locator(`.kv a[href="#/calls?client_session_id=${id}"]`).click());
   await card.locator('[data-client-session-calls]').waitFor();
+  await page.locator('.pager >> text=3 shown').waitFor();
   assert.equal(await rows('calls'), 3);
   // Its conversation names the agent's session it was opened under, a link
   // to the session's calls (OpenCode's X-Session-Id names the proxy's
@@ -799,6 +989,7 @@ test("an agent's session: its calls and what they cost", async () => {
   assert.equal(await named.innerText(), id);
   await rerendered(() => named.click());
   await card.locator('[data-client-session-calls]').waitFor();
+  await page.locator('.pager >> text=3 shown').waitFor();
   assert.equal(await rows('calls'), 3);
   noErrors("an agent's session");
 });
@@ -816,6 +1007,13 @@ test('live: a new call appears, its stream marked while in progress', async () =
   }).then((r) => r.text());
   made.calls++;
   await page.locator('table[data-table="active"] .pill.streaming').waitFor({ timeout: 20000 });
+  // The polls are not read out: the page is in a polite live region, which
+  // read the "updated" time and both tables anew every two seconds.
+  assert.deepEqual(await page.evaluate(() => ['table[data-table="active"]', 'table[data-table="live"]', '.row > span.muted']
+    .map((sel) => document.querySelector('#main ' + sel).closest('[aria-live]').getAttribute('aria-live'))), ['off', 'off', 'off']);
+  // Every column is named (the state's header was empty: a screen reader
+  // read its pills under no column).
+  assert.deepEqual(await page.locator('table[data-table="active"] thead th').allInnerTexts(), ['started', 'model', 'route', 'state', 'for', 'session']);
   await shot('live');
   const running = page.locator('table[data-table="active"] tbody tr').first();
   const id = await running.getAttribute('data-request');
@@ -1330,6 +1528,9 @@ test('export and delete say how many calls', async () => {
   await page.click('#confirmok');
   await page.locator('[role="status"] >> text=Deleted the conversation and its 2 calls').waitFor();
   made.calls -= 2;
+  // The button pressed went with its page, the focus to the body: the way
+  // back has it.
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Back to conversations');
   // Back to the search it was found by, now without it (the link led to
   // every conversation, the search dropped).
   await page.click('a:text-is("Back to conversations")');
@@ -1348,6 +1549,8 @@ test('export and delete say how many calls', async () => {
   await page.locator('#confirmtext', { hasText: `Delete ${made.calls} calls` }).waitFor();
   await page.click('#confirmok');
   await page.locator(`[data-deleted="${made.calls}"]`).waitFor();
+  // The form pressed went with its list: what was deleted has the focus.
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.deleted), String(made.calls));
   // The list is read again: it went on showing the deleted calls, each a
   // link to "request not found".
   await page.locator('.card.empty', { hasText: 'No calls match.' }).waitFor();
@@ -1624,8 +1827,12 @@ test("a tool call's long arguments are cut, with a button for the rest", async (
   assert.ok(await page.evaluate(() => document.documentElement.scrollHeight) < 5000, 'the conversation is as tall as its arguments');
   assert.ok((await call.locator('pre').innerText()).length < 4100, 'the arguments are shown whole');
   assert.match(await call.locator('button.more').innerText(), /^show all \([\d,]+ more characters\)$/);
-  await call.locator('button.more').click();
+  // From the keyboard: the text shown has the focus the button had (it
+  // went to the body with the button).
+  await call.locator('button.more').focus();
+  await page.keyboard.press('Enter');
   await call.locator('pre', { hasText: content }).waitFor();
+  assert.ok(await call.locator('pre').evaluate((el) => el === document.activeElement), 'the arguments shown have the focus');
   noErrors('long tool arguments');
 });
 
@@ -1887,6 +2094,13 @@ test('a stopped server is said to be unreachable', async () => {
     const unreachable = await fresh.locator('[role="alert"]').innerText();
     assert.match(unreachable, /^qwenproxy did not answer at \d\d\/\d\d\/\d{4}, .+: it is stopped or unreachable\. Retrying every 2 s\.$/);
     assert.ok(unreachable.includes(` ${zone}: it is stopped`), unreachable);
+    // Said once: each poll put a new alert in its place, which a screen
+    // reader read out every 2 s while the server was down.
+    await fresh.evaluate(() => { document.querySelector('#main [role="alert"]').dataset.first = 'yes'; });
+    for (let i = 0; i < 2; i++) await fresh.waitForEvent('requestfailed', { predicate: (r) => r.url().includes('/v1/requests/active'), timeout: 10000 });
+    assert.equal(await fresh.locator('#main [role="alert"]').count(), 1);
+    assert.equal(await fresh.locator('#main [role="alert"][data-first="yes"]').count(), 1, 'the alert was put anew');
+    assert.equal(await fresh.locator('#main [role="alert"]').innerText(), unreachable);
     await fresh.evaluate(() => { location.hash = '#/calls'; });
     await fresh.locator('#main [role="alert"]').waitFor();
     assert.match(await fresh.locator('#main [role="alert"]').innerText(), /^qwenproxy did not answer .*: it is stopped or unreachable\.$/);
@@ -2039,6 +2253,47 @@ test("a conversation's items show in the turn that sent them", async () => {
     assert.equal(await users.nth(1).getAttribute('data-from'), null);
     assert.equal(await users.nth(1).locator('.role').textContent(), 'user');
     assert.match(await users.nth(1).innerText(), /What fruit\?/);
+    assert.deepEqual(errors, []);
+  } finally {
+    await fresh.close();
+    await open.stop();
+  }
+});
+
+// "Load more turns" pressed from the keyboard went with its press, and the
+// focus to the body: the next Tab began at the top of a conversation of
+// fifty turns. The first turn it loads has the focus.
+test("Load more turns keeps the keyboard's place", async () => {
+  // A proxy of its own: the tests before leave this one's account resting.
+  const open = await startProxy({ env: { RECORDER_SYNC: 'true' } });
+  const fresh = await context.newPage();
+  const errors = [];
+  fresh.on('pageerror', (e) => errors.push(e.message));
+  fresh.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  try {
+    const id = 'ses_long' + Date.now();
+    for (let i = 0; i < 52; i++) {
+      const resp = await fetch(open.baseURL + '/chat/completions', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-Session-Id': id },
+        body: JSON.stringify({ model: 'qwen3-max', messages: [{ role: 'user', content: `turn ${i}` }] }),
+      });
+      assert.equal(resp.status, 200, await resp.text());
+    }
+    await fresh.goto(open.root + '/ui/#/conversations/' + encodeURIComponent(id));
+    const more = fresh.locator('button:text-is("Load more turns")');
+    await more.waitFor();
+    assert.equal(await fresh.locator('.turnmeta').count(), 50);
+    await more.focus();
+    await fresh.keyboard.press('Enter');
+    await fresh.locator('.turnmeta').nth(51).waitFor();
+    const place = await fresh.evaluate(() => {
+      const el = document.activeElement;
+      const metas = [...document.querySelectorAll('.turnmeta')];
+      const after = (a, b) => Boolean(a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING);
+      return { inChat: Boolean(el.closest('.chat')), afterFifty: after(metas[49], el), beforeFiftyFirst: after(el, metas[50]) || el === metas[50] };
+    });
+    assert.deepEqual(place, { inChat: true, afterFifty: true, beforeFiftyFirst: true });
     assert.deepEqual(errors, []);
   } finally {
     await fresh.close();

@@ -112,22 +112,46 @@ async function route() {
     if (a.dataset.page === page) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
   }
-  document.title = `qwenproxy · ${page}`;
+  // A call's or a conversation's page is named as such (the tab, a screen
+  // reader, the browser's history): each said "qwenproxy · calls", as the
+  // list did.
+  const one = { calls: "call", conversations: "conversation" }[page];
+  document.title = one && parts[1] ? `qwenproxy · ${one} ${parts[1]}` : `qwenproxy · ${page}`;
+  const shown = ++routed;
   try {
     switch (page) {
       case "conversations":
-        return await (parts[1] ? conversation(main, parts[1]) : conversations(main, params));
+        await (parts[1] ? conversation(main, parts[1]) : conversations(main, params));
+        break;
       case "calls":
-        return await (parts[1] ? call(main, parts[1]) : calls(main, params));
+        await (parts[1] ? call(main, parts[1]) : calls(main, params));
+        break;
       case "live":
-        return await liveView(main);
+        await liveView(main);
+        break;
       default:
-        return await overview(main, params);
+        await overview(main, params);
     }
   } catch (err) {
     if (!prompt.hidden) return;
     clear(main).append(errorBox(err));
   }
+  if (shown === routed) focusHeading();
+}
+
+let routed = 0; // the newest page asked for: an older one's end moves no focus
+
+// focusHeading gives the page's heading the focus where nothing has it: a
+// link followed from the page (a call's row, "← Calls", a conversation)
+// went with the page it was on, the focus to the body, and a keyboard's
+// next Tab began at the top, the menu, before the page it had opened.
+function focusHeading() {
+  const el = document.activeElement;
+  if (el && el !== document.body && el.isConnected) return;
+  const heading = main.querySelector("h1");
+  if (!heading || !prompt.hidden) return;
+  heading.tabIndex = -1;
+  heading.focus({ preventScroll: true });
 }
 
 window.addEventListener("hashchange", route);

@@ -1,5 +1,5 @@
 import { api, apiExact, qs, request, download, asField, timeFields } from "./api.js";
-import { h, clear, errorBox, confirmDialog, sayAfter } from "./dom.js";
+import { h, clear, errorBox, confirmDialog, sayAfter, keepFocus, refocus } from "./dom.js";
 import { jsonTree } from "./json.js";
 import { pager } from "./conversations.js";
 import { accountLink } from "./links.js";
@@ -27,12 +27,17 @@ export async function calls(main, params) {
   const base = "#/calls" + qs(filters);
   const select = (name, label, options) => h("label", label, h("select", { name },
     options.map(([v, t]) => h("option", { value: v, selected: filters[name] === v }, t))));
-  const form = h("form.row.card", {
+  const form = h("form.row.card", { dataset: { form: "calls" },
     onsubmit: (e) => {
       e.preventDefault();
       const next = {};
       for (const k of filterNames) next[k] = e.target[k].value.trim();
-      location.hash = "#/calls" + qs(next);
+      keepFocus(e.target, '[data-form="calls"] button[type="submit"]');
+      // The same filters again change no address, and Filter did nothing:
+      // the calls made since were not listed until a reload.
+      const hash = "#/calls" + qs(next);
+      if (location.hash === hash) calls(main, new URLSearchParams(qs(next)));
+      else location.hash = hash;
     },
   },
   h("label", "Model", h("input", { name: "model", value: filters.model, placeholder: "as asked, e.g. gpt-4o" })),
@@ -70,6 +75,7 @@ export async function calls(main, params) {
   // Under an agent's session, what the whole session cost, above its calls.
   const totals = filters.client_session_id ? h("div.card", { dataset: { clientSession: filters.client_session_id } }, h("p.muted", "Loading…")) : null;
   clear(main).append(...[h("h1", "Calls"), form, tools, totals, list].filter(Boolean));
+  refocus(main);
   if (totals) clientSessionTotals(totals, filters.client_session_id);
   try {
     const page = await api("/v1/requests" + qs({ ...filters, ...cursor, limit: 50, count: "false" }));
@@ -205,7 +211,12 @@ async function deleteBefore(main, params, form) {
     params.delete("before");
     history.replaceState(null, "", "#/calls" + (params.size ? "?" + params : ""));
     await calls(main, params);
-    main.prepend(h("div.card", { role: "status", dataset: { deleted: res.deleted } }, `Deleted ${f.count(res.deleted, "call")} recorded before ${f.time(res.before)}.`));
+    // The form pressed went with the list it was on, the focus to the
+    // body: what was deleted, at the top, has it, so a keyboard goes on
+    // from there.
+    const said = h("div.card", { role: "status", tabindex: "-1", dataset: { deleted: res.deleted } }, `Deleted ${f.count(res.deleted, "call")} recorded before ${f.time(res.before)}.`);
+    main.prepend(said);
+    said.focus();
   } catch (err) {
     // Once the list is shown again, its form is another: said at the top.
     if (form.isConnected) sayAfter(form, err);

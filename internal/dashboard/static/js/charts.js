@@ -1,4 +1,5 @@
 import { h } from "./dom.js";
+import { zonesOf } from "./format.js";
 
 // Charts are uPlot (vendored in vendor/uplot, see its VERSION file). Each
 // chart follows its box's width; charts of a page are destroyed with it.
@@ -19,10 +20,14 @@ export function destroyCharts() {
 // when(i) names window i in the legend (its start and end, with the zone, as
 // every other time the pages show): uPlot's own said the aligned start alone,
 // "2026-12-06 6pm", no zone, for a window that began at 6:56 PM UTC.
-export function chart(title, xs, series, { unit = "", format = (v) => fmt(v) + unit, height = 220, stacked = false, when } = {}) {
+// zone names the zone of the time axis's ticks (the browser's, as uPlot
+// draws them), in its label: "Time (UTC)". The axis said "9pm" and "12am"
+// without a zone, beside a hover that named one.
+export function chart(title, xs, series, { unit = "", format = (v) => fmt(v) + unit, height = 220, stacked = false, when,
+  zone = xs.length ? zonesOf(xs[0] * 1000, xs[xs.length - 1] * 1000) : zonesOf(Date.now(), Date.now()) } = {}) {
   // Half a step of room at each end, so the first and last bars show whole.
   const pad = xs.length > 1 ? (xs[1] - xs[0]) / 2 : 60;
-  const box = h("div.plot", { dataset: { title } });
+  const box = h("div.plot", { dataset: { title, zone } });
   const card = h("div.card.chart", h("h3", title), box);
   // tops[i][j] is where series i's bar ends in window j: the sum of series
   // 0…i there; series i's bar begins where series i−1's ends.
@@ -52,7 +57,7 @@ export function chart(title, xs, series, { unit = "", format = (v) => fmt(v) + u
     }))],
     // The value axis is as wide as its longest label: at a fixed 60 px,
     // "8000 ms" showed as "000 ms" and "1500 ms" as "500 ms".
-    axes: [{}, { values: (u, vals) => vals.map(format), size: axisSize }],
+    axes: [{ label: `Time (${zone})`, labelSize: 20, labelGap: 0 }, { values: (u, vals) => vals.map(format), size: axisSize }],
     scales: { x: { time: true, range: (u, min, max) => [min - pad, max + pad] },
       // Stacked, the scale is the sums': read off the values, the tallest
       // bar rose past the top.

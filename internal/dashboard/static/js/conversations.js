@@ -1,5 +1,5 @@
 import { api, qs, request, download, asField, timeFields } from "./api.js";
-import { h, clear, errorBox, confirmDialog, clipped, sayAfter } from "./dom.js";
+import { h, clear, errorBox, confirmDialog, clipped, sayAfter, keepFocus, refocus } from "./dom.js";
 import { parseExact, ExactNumber } from "./json.js";
 import * as f from "./format.js";
 import { accountLink } from "./links.js";
@@ -23,11 +23,12 @@ export async function conversations(main, params) {
   const filters = Object.fromEntries(filterNames.map((k) => [k, params.get(k) || ""]));
   const cursor = { after: params.get("after") || "", before: params.get("before") || "" };
   listed = "#/conversations" + qs({ ...filters, ...cursor });
-  const form = h("form.row.card", {
+  const form = h("form.row.card", { dataset: { form: "conversations" },
     onsubmit: (e) => {
       e.preventDefault();
       const next = {};
       for (const k of filterNames) next[k] = e.target[k].value.trim();
+      keepFocus(e.target, '[data-form="conversations"] button[type="submit"]');
       const hash = "#/conversations" + qs(next);
       // The same search again changes no address: list it anew all the same.
       if (location.hash === hash) conversations(main, new URLSearchParams(qs(next)));
@@ -48,6 +49,7 @@ export async function conversations(main, params) {
   h("button", { type: "submit" }, "Search"));
   const list = h("div", h("p.muted", "Loading…"));
   clear(main).append(h("h1", "Conversations"), form, list);
+  refocus(main);
   try {
     const order = filters.sort ? "desc" : "";
     const page = await api("/v1/sessions" + qs({ ...filters, order, ...cursor, limit: 50, count: "false" }));
@@ -140,10 +142,20 @@ export async function conversation(main, id) {
       h("button.secondary", { type: "button", onclick: (e) => exportSession(e.target, s.id) }, "Export JSONL"),
       h("button.danger", { type: "button", onclick: (e) => removeSession(main, s, e.target) }, "Delete conversation"))));
   const load = async (after) => {
+    // Load more turns went with its press, and the focus to the body with
+    // it: a keyboard that pressed it reads on at the first turn it loads.
+    const pressed = more.contains(document.activeElement);
     clear(more).append(h("p.muted", "Loading…"));
     try {
       const page = await api(`/v1/sessions/${encodeURIComponent(id)}/transcript` + qs({ limit: 50, after, count: "false" }));
-      for (const t of page.data) chat.append(...turn(t));
+      for (const [i, t] of page.data.entries()) {
+        const els = turn(t);
+        chat.append(...els);
+        if (i === 0 && pressed) {
+          els[0].tabIndex = -1;
+          els[0].focus();
+        }
+      }
       clear(more);
       if (page.has_more) more.append(h("button.secondary", { type: "button", onclick: () => load(page.next_cursor) }, "Load more turns"));
     } catch (err) {
@@ -219,8 +231,11 @@ async function removeSession(main, s, button) {
     await request("/v1/sessions/" + encodeURIComponent(s.id), { method: "DELETE" });
     // Back to the list it was opened from, as "← Conversations" leads (it
     // led to every conversation, the search and the page dropped).
-    clear(main).append(h("div.card", { role: "status" }, `Deleted the conversation and its ${f.count(s.request_count, "call")}. `,
-      h("a", { href: listed }, "Back to conversations")));
+    const back = h("a", { href: listed }, "Back to conversations");
+    clear(main).append(h("div.card", { role: "status" }, `Deleted the conversation and its ${f.count(s.request_count, "call")}. `, back));
+    // The button pressed went with the page, the focus to the body: the
+    // way back has it.
+    back.focus();
   } catch (err) {
     sayAfter(button, err);
   }

@@ -81,7 +81,39 @@ export function clipped(spec, text, wrap = "span") {
   const shown = h(spec, { dir: "auto" }, text.slice(0, LONG) + "…");
   const more = h("button.secondary.more", { type: "button", onclick: () => {
     shown.textContent = text;
+    // The button pressed goes, and took the focus to the body with it: the
+    // text it showed has it, so a keyboard reads on from there.
+    shown.tabIndex = -1;
+    shown.focus();
     more.remove();
   } }, `show all (${count(text.length - LONG, "more character", "more characters")})`);
   return h(wrap, shown, " ", more);
+}
+
+// A form or a button that draws its page anew (a filter's Filter or
+// Search, an overview's range, Show, Refresh) took the focus away with the
+// page it was on: the focus went to the body, and a keyboard's next Tab
+// began at the top of the page (the pager's links keep theirs, see pager).
+// keepFocus notes the control that has the focus, by a selector the new
+// page's own control matches (the field Enter was pressed in, else the
+// form's submit button, or the button pressed); refocus, called by the page
+// once its controls are in place, gives that control the focus.
+let refocusing = "";
+
+export function keepFocus(scope, fallback) {
+  const el = document.activeElement;
+  if (el && scope.contains(el) && el.name && el.tagName !== "BUTTON") refocusing = `${scopeOf(scope)} [name="${el.name}"]`;
+  else refocusing = fallback;
+}
+
+// scopeOf is a selector for a form by its data-form name.
+function scopeOf(form) {
+  return form.dataset.form ? `[data-form="${form.dataset.form}"]` : "form";
+}
+
+export function refocus(root) {
+  const wanted = refocusing;
+  refocusing = "";
+  const el = wanted ? root.querySelector(wanted) : null;
+  if (el) el.focus();
 }

@@ -19,6 +19,16 @@ export function span(a, b) {
 }
 export const zoneName = zone;
 
+const zoneOf = (ms) => clockOf.formatToParts(new Date(ms)).find((p) => p.type === "timeZoneName").value;
+
+// zonesOf names the zone times between a and b are shown in, as every time
+// is ("UTC", "EST"), or both names where the zone changes between them
+// ("EDT/EST", a week across the end of summer time).
+export function zonesOf(a, b) {
+  const [first, last] = [zoneOf(a), zoneOf(b)];
+  return first === last ? first : `${first}/${last}`;
+}
+
 export function ms(v) {
   if (v === null || v === undefined) return "–";
   if (v < 10) return v.toFixed(2) + " ms";

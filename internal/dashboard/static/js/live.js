@@ -53,7 +53,12 @@ export async function liveView(main) {
     clearTimeout(timer);
     if (!paused) tick();
   } }, "Pause");
-  clear(main).append(h("div.row", h("h1", "Live"), pause, status),
+  // The page is in #main, a polite live region (a page that opens is
+  // read out): its polls, every 2 s, are not, or a screen reader read the
+  // "updated" time and every table anew every two seconds, without end.
+  const quiet = h("div", { "aria-live": "off" });
+  clear(main).append(quiet);
+  quiet.append(h("div.row", h("h1", "Live"), pause, status),
     h("h2", "In progress on this instance"), active,
     h("h2", "Finished (every instance), newest first"),
     // Whether a call streamed (its page says) is a .wide column, left out of
@@ -72,7 +77,9 @@ export async function liveView(main) {
       if (since === null) since = first = clock.now() - 5 * 60e3; // by the server's clock (its Date)
       const done = await api("/v1/responses" + qs({ start: Math.max(0, since - OVERLAP), order: "desc", limit: KEEP, count: "false" }));
       clear(active).append(now.data.length ? h("div.tablewrap", h("table", { dataset: { table: "active" } },
-        h("thead", h("tr", ["started", "model", "route", "", "for", "session"].map((c) => h(c === "for" ? "th.num" : "th", c)))),
+        // Each column is named: the state's header was empty, and a screen
+        // reader read its pills under no column.
+        h("thead", h("tr", ["started", "model", "route", "state", "for", "session"].map((c) => h(c === "for" ? "th.num" : "th", c)))),
         h("tbody", now.data.map((c) => h("tr", { dataset: { request: c.request_id } },
           h("td", f.time(c.started_at)), h("td", runningModel(c)), h("td", c.path),
           h("td", c.streaming ? h("span.pill.streaming", "streaming") : h("span.pill", c.stream ? "waiting for first token" : "answering")),
@@ -101,7 +108,15 @@ export async function liveView(main) {
       status.textContent = "updated " + f.time(clock.now());
     } catch (err) {
       // The next poll is still made: say so, as the page recovers by itself.
-      status.replaceChildren(errorBox(`${err.message} Retrying every ${EVERY / 1000} s.`));
+      // Said once while it fails alike: an alert put anew at each poll was
+      // read out by a screen reader every 2 s while the server was down.
+      // Its time stays the first failure's.
+      const failure = `${err.status}:${err.code}`;
+      if (!status.firstChild || status.firstChild.dataset?.failure !== failure) {
+        const box = errorBox(`${err.message} Retrying every ${EVERY / 1000} s.`);
+        box.dataset.failure = failure;
+        status.replaceChildren(box);
+      }
     } finally {
       polling = false;
     }

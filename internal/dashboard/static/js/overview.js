@@ -1,5 +1,5 @@
 import { api, qs, reach } from "./api.js";
-import { h, clear, errorBox } from "./dom.js";
+import { h, clear, errorBox, keepFocus, refocus } from "./dom.js";
 import { chart, destroyCharts } from "./charts.js";
 import * as f from "./format.js";
 import * as clock from "./clock.js";
@@ -37,6 +37,17 @@ function wallClock(iso) {
   const d = new Date(t);
   const p = (n) => String(n).padStart(2, "0");
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+// customFrom is the custom range Custom opens with: the one on screen, to
+// be changed. After a preset (the last day), its start and end as of now,
+// to the minute the fields show (the start's minute, the end's next one,
+// so the range holds the preset's): the fields were empty, and a person
+// who wanted "the last day, but from 9 am" typed both ends anew.
+function customFrom(state) {
+  if (state.range === "custom") return state;
+  const p = plan(state);
+  return { range: "custom", start: new Date(Math.floor(p.start / MIN) * MIN).toISOString(), end: new Date(Math.ceil(p.end / MIN) * MIN).toISOString() };
 }
 
 // show makes hash the page's address and shows it: the same address again
@@ -113,15 +124,26 @@ export async function overview(main, params = new URLSearchParams()) {
   const body = h("div");
   const tabs = h("div.tabs", rangeNames.map((r) =>
     h("button" + (state.range === r ? ".on" : ""), { type: "button", dataset: { range: r }, "aria-pressed": String(state.range === r),
-      // Custom keeps the range last chosen, to be changed.
-      onclick: () => show(main, "#/overview" + qs(r === "custom" ? { ...state, range: r } : { range: r })) },
+      onclick: () => {
+        keepFocus(tabs, `[data-range="${r}"]`);
+        show(main, "#/overview" + qs(r === "custom" ? customFrom(state) : { range: r }));
+      } },
     r === "custom" ? "Custom" : "Last " + r)));
-  const custom = state.range === "custom" ? h("form.row", {
-    onsubmit: (e) => { e.preventDefault(); show(main, "#/overview" + qs({ range: "custom", start: instant(e.target.start.value), end: instant(e.target.end.value) })); },
+  const custom = state.range === "custom" ? h("form.row", { dataset: { form: "range" },
+    onsubmit: (e) => {
+      e.preventDefault();
+      keepFocus(e.target, '[data-form="range"] button[type="submit"]');
+      show(main, "#/overview" + qs({ range: "custom", start: instant(e.target.start.value), end: instant(e.target.end.value) }));
+    },
   }, h("label", "From", h("input", { type: "datetime-local", name: "start", value: wallClock(state.start), required: true })),
   h("label", "To (empty: now)", h("input", { type: "datetime-local", name: "end", value: wallClock(state.end) })),
   h("button", { type: "submit" }, "Show")) : null;
-  clear(main).append(h("div", h("div.row", h("h1", "Overview"), tabs, h("button.secondary", { type: "button", onclick: () => overview(main, params) }, "Refresh")), custom, body));
+  const refresh = h("button.secondary", { type: "button", dataset: { refresh: "" }, onclick: () => {
+    keepFocus(refresh, "button[data-refresh]");
+    overview(main, params);
+  } }, "Refresh");
+  clear(main).append(h("div", h("div.row", h("h1", "Overview"), tabs, refresh), custom, body));
+  refocus(main);
   health(body);
   if (state.range === "custom" && !state.start) {
     body.append(h("p.muted", "Choose a range."));
@@ -179,20 +201,21 @@ function render(body, p, totals, wins) {
     byModel.push({ label: "other", values: wins.map((w) => w.statistics.total_responses - models.reduce((n, m) => n + callsOf(w, m), 0)) });
   }
   const when = (i) => f.span(p.windows[i].start, p.windows[i].end);
+  const zone = f.zonesOf(p.start, p.end);
   body.append(h("div.charts",
     chart("Calls and errors", xs, [
       { label: "calls", values: pick((s) => s.total_responses), bars: true },
-      { label: "errors", values: pick((s) => s.errors), bars: true }], { when }),
+      { label: "errors", values: pick((s) => s.errors), bars: true }], { when, zone }),
     chart("Tokens", xs, [
       { label: "prompt", values: pick((s) => s.total_prompt_tokens) },
-      { label: "completion", values: pick((s) => s.total_completion_tokens) }], { when }),
+      { label: "completion", values: pick((s) => s.total_completion_tokens) }], { when, zone }),
     chart("Duration", xs, [
       { label: "p50", values: lat((s) => s.duration_ms.p50) },
-      { label: "p95", values: lat((s) => s.duration_ms.p95) }], { format: f.ms, when }),
+      { label: "p95", values: lat((s) => s.duration_ms.p95) }], { format: f.ms, when, zone }),
     chart("Time to first token", xs, [
       { label: "p50", values: lat((s) => (s.ttft_ms.count ? s.ttft_ms.p50 : null)) },
-      { label: "p95", values: lat((s) => (s.ttft_ms.count ? s.ttft_ms.p95 : null)) }], { format: f.ms, when }),
-    chart("Calls by model", xs, byModel, { stacked: true, when })));
+      { label: "p95", values: lat((s) => (s.ttft_ms.count ? s.ttft_ms.p95 : null)) }], { format: f.ms, when, zone }),
+    chart("Calls by model", xs, byModel, { stacked: true, when, zone })));
   // Each group links to its calls over the same range (the link dropped the
   // range: a model's row of the last hour opened its calls of all time).
   // In RFC 3339, which the Calls page's From and Until fields show as given.
