@@ -32,6 +32,10 @@ type Status struct {
 	// Qwen's refusals met before concern credentials or a state it no
 	// longer has. Zero: not since the process started.
 	Afresh time.Time `json:"-"`
+	// StateAt is when State was set, by this instance or another sharing
+	// its database (AccountState.StateAt): an auth_failed account's
+	// refusal, for one that did not meet it itself.
+	StateAt time.Time `json:"-"`
 }
 
 // Snapshot returns every account's status, by id.
@@ -46,7 +50,7 @@ func (p *Pool) Snapshot() []Status {
 			creds.Cookies = "token=x" // signed-in accounts are always logged in
 		}
 		s := Status{ID: a.id, Source: cmp.Or(a.cookieSource, a.source), Mode: creds.ChatMode(), State: a.st.State, Usable: a.usable(now), FailureClass: a.st.FailureClass,
-			SignedIn: a.cookies != "", Calls: a.calls, Failures: map[string]int64{}, Afresh: a.afresh}
+			SignedIn: a.cookies != "", Calls: a.calls, Failures: map[string]int64{}, Afresh: a.afresh, StateAt: a.st.StateAt}
 		if s.Usable {
 			s.State, s.FailureClass = StateReady, ""
 		} else if !a.st.CooldownUntil.IsZero() {

@@ -90,7 +90,30 @@ func (r *rejections) latest(snap []accounts.Status) *rejection {
 			out = &rj
 		}
 	}
+	// An account out for a refusal this instance did not meet (another
+	// instance sharing the database met it, or this one before a restart):
+	// its entry says auth_failed, and until 2026-12-07 rejected said
+	// nothing of it here.
+	for _, a := range snap {
+		if _, met := r.by[a.ID]; met || a.State != accounts.StateAuthFailed || a.StateAt.IsZero() || a.StateAt.Before(a.Afresh) {
+			continue
+		}
+		rj := rejection{At: a.StateAt, Account: a.ID, Reason: sharedRefusalReason(a.FailureClass)}
+		if out == nil || rj.At.After(out.At) || rj.At.Equal(out.At) && rj.Account < out.Account {
+			out = &rj
+		}
+	}
 	return out
+}
+
+// sharedRefusalReason is the reason of a refusal read from the accounts'
+// shared state, which keeps its class, not Qwen's words.
+func sharedRefusalReason(class string) string {
+	what := "credentials rejected"
+	if class == string(accounts.ClassForbidden) {
+		what = "refused with HTTP 403 several times in a row (a ban, or Qwen's firewall blocking this address)"
+	}
+	return what + ", met by another instance sharing the database or by this one before it restarted: the account's entry and that instance's log say more"
 }
 
 // UpstreamResult hears of every upstream attempt, made as account, to tell
