@@ -134,6 +134,9 @@ func Open(ctx context.Context, path string, opt Options) (_ *sqlstore.Store, err
 		if why := whyNotWritable(path, syscall.Access); why != "" {
 			return nil, fmt.Errorf("open store %s: %w: %s", path, err, why)
 		}
+		if why := noRoom(path); why != "" {
+			return nil, fmt.Errorf("open store %s: %w: %s", path, err, why)
+		}
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	fi, err := os.Stat(path)
