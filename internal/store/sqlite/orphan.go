@@ -56,14 +56,16 @@ func Orphaned(path string) error {
 
 // release removes the -wal and -shm of a database file deleted under the
 // store, once no connection holds them and every call they served is in the
-// saved copy (the guard's save, whole): SQLite neither checkpoints nor
-// removes the WAL of a file with no name left, and left at the path they
-// made every later open refuse it (Orphaned) until moved away by hand, the
-// restart the README advises too. Only the journals the connections held
-// go: a file put at their path since is another database's.
+// saved copy (the guard's save, whole), or in the file itself when it was
+// moved away and the close checkpointed the whole WAL into it under its new
+// name (movedWhole): SQLite neither checkpoints nor removes the WAL of a
+// file whose name went, and left at the path they made every later open
+// refuse it (Orphaned) until moved away by hand, the restart the README
+// advises too. Only the journals the connections held go: a file put at
+// their path since is another database's.
 func (g *guard) release() {
 	g.mu.Lock()
-	saved := strings.HasPrefix(g.saved, savedNote)
+	saved := strings.HasPrefix(g.saved, savedNote) || g.movedWhole
 	g.mu.Unlock()
 	if !saved || len(g.files) == 0 {
 		return

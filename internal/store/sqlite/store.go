@@ -134,6 +134,9 @@ func Open(ctx context.Context, path string, opt Options) (_ *sqlstore.Store, err
 		if why := whyNotWritable(path, syscall.Access); why != "" {
 			return nil, fmt.Errorf("open store %s: %w: %s", path, err, why)
 		}
+		if why := noRoom(path); why != "" {
+			return nil, fmt.Errorf("open store %s: %w: %s", path, err, why)
+		}
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	fi, err := os.Stat(path)
@@ -194,6 +197,17 @@ type guard struct {
 	mu      sync.Mutex
 	saved   string    // what became of the calls of a file with no name left ("": not saved)
 	savedAt time.Time // the last attempt to save them
+	// movedWhole is a file moved away whose whole WAL the close's check
+	// checkpointed into it under its new name: the journals at the old
+	// path hold nothing it lacks (release).
+	movedWhole bool
+}
+
+// noteMovedWhole records that the file moved away holds its whole WAL.
+func (g *guard) noteMovedWhole() {
+	g.mu.Lock()
+	g.movedWhole = true
+	g.mu.Unlock()
 }
 
 // held is a file the connections hold open, as it was when opened.
@@ -269,8 +283,11 @@ func (g *guard) checkAt(closing bool) error {
 		}
 		// Busy (a reader on an older snapshot past busy_timeout): the next
 		// check tries again.
-		g.write.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+		whole := checkpointWhole(g.write, true) == nil
 		if i == 0 {
+			if closing && whole && named(h.file) {
+				g.noteMovedWhole()
+			}
 			return fmt.Errorf("%s: %w%s; records wait in the spool, or in memory, until it is back (restore it, or restart to create a new one)", h.path, ErrFileGone, g.save(h, closing))
 		}
 		return fmt.Errorf("%s: %w; records wait in the spool, or in memory, until the server restarts", h.path, ErrJournalGone)
@@ -318,17 +335,31 @@ const savedNote = "; every call it held is saved in"
 // our own, closed, would drop SQLite's POSIX locks on the file. Without
 // /proc (not Linux) it says no.
 func unlinked(held os.FileInfo) bool {
+	n, known := heldNames(held)
+	return known && n == 0
+}
+
+// named reports whether the file held still has a name somewhere (moved
+// away, not deleted); without /proc it says no.
+func named(held os.FileInfo) bool {
+	n, known := heldNames(held)
+	return known && n > 0
+}
+
+// heldNames is the link count of the file held, read as unlinked says;
+// known is false when no descriptor of the process reaches it.
+func heldNames(held os.FileInfo) (n uint64, known bool) {
 	fds, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
-		return false
+		return 0, false
 	}
 	for _, fd := range fds {
 		fi, err := os.Stat(filepath.Join("/proc/self/fd", fd.Name()))
 		if err == nil && os.SameFile(held, fi) {
-			return names(fi) == 0
+			return names(fi), true
 		}
 	}
-	return false
+	return 0, false
 }
 
 // names is a file's link count (1 when unknown).
