@@ -11,12 +11,16 @@ import (
 
 // completionRequest is what the simulator reads of a completion body.
 type completionRequest struct {
-	Stream   bool    `json:"stream"`
-	ChatID   string  `json:"chat_id"`
-	ChatMode string  `json:"chat_mode"`
-	Model    string  `json:"model"`
-	ParentID *string `json:"parent_id"`
-	Messages []struct {
+	Stream bool `json:"stream"`
+	// IncrementalOutput false asks for the whole text so far on every
+	// event (see encoder.cumulative); absent, the simulator answers
+	// incrementally, as its own tests' bodies leave it out.
+	IncrementalOutput *bool   `json:"incremental_output"`
+	ChatID            string  `json:"chat_id"`
+	ChatMode          string  `json:"chat_mode"`
+	Model             string  `json:"model"`
+	ParentID          *string `json:"parent_id"`
+	Messages          []struct {
 		Role          string  `json:"role"`
 		Content       string  `json:"content"`
 		ParentID      *string `json:"parent_id"`
@@ -44,6 +48,8 @@ type turn struct {
 	image   string
 	// phased: the message asked for output_schema "phase".
 	phased bool
+	// cumulative: the request asked for incremental_output false.
+	cumulative bool
 	// tooLong: the turn continues an outgrown chat.
 	tooLong  bool
 	released bool // guarded by Sim.mu
@@ -203,6 +209,7 @@ func (s *Sim) accept(chatID string, req *completionRequest) (*turn, string, stri
 		t.answer = s.compose(c, t.userID, system)
 	}
 	t.phased = last.FeatureConfig.OutputSchema == "phase"
+	t.cumulative = req.IncrementalOutput != nil && !*req.IncrementalOutput
 	if last.FeatureConfig.ThinkingEnabled {
 		t.reasoning = "Considering the request: " + firstWords(words, 12)
 		for i := 0; len(strings.Fields(t.reasoning)) < s.opt.ReasoningWords; i++ {
@@ -465,7 +472,7 @@ func (s *Sim) stream(w http.ResponseWriter, r *http.Request, t *turn, f *Fault) 
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("X-Actual-Status-Code", "200")
 	rc := http.NewResponseController(w)
-	enc := &encoder{format: s.opt.Format, responseID: t.answerID, now: time.Now, phaseless: s.opt.Format == Format2026 && !t.phased}
+	enc := &encoder{format: s.opt.Format, responseID: t.answerID, now: time.Now, phaseless: s.opt.Format == Format2026 && !t.phased, cumulative: t.cumulative}
 	send := func(b []byte) bool {
 		if s.opt.EventDelay > 0 {
 			tm := time.NewTimer(s.opt.EventDelay)
@@ -541,7 +548,7 @@ func (s *Sim) stream(w http.ResponseWriter, r *http.Request, t *turn, f *Fault) 
 // answer's stream is: its thinking, its search, then its image (a picture
 // of its own) or its text.
 func (s *Sim) streamCandidates(send func([]byte) bool, enc *encoder, t *turn, host string) {
-	other := &encoder{format: enc.format, responseID: newID(), index: "0", now: enc.now, phaseless: enc.phaseless}
+	other := &encoder{format: enc.format, responseID: newID(), index: "0", now: enc.now, phaseless: enc.phaseless, cumulative: enc.cumulative}
 	enc.index = "1"
 	// The other candidate thinks as this one does, and finds pages and
 	// draws a picture of its own, so that a client mixing the two shows.

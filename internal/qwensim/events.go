@@ -25,6 +25,15 @@ type encoder struct {
 	// phase only when the message asks for output_schema "phase"
 	// (qwen-2026.md §2.2).
 	phaseless bool
+	// cumulative gives every typing delta the whole text of its phase so
+	// far instead of the new piece: what a request with incremental_output
+	// false gets. Every client sends it true (qwen-wire.md §4.1, S1
+	// recorded; qwen-2026.md §2.2); false is the default of Alibaba's
+	// streaming API the web API's parameter is named after (inferred: no
+	// capture of a request without it), and a client that sent it would
+	// show each answer repeated piece upon piece.
+	cumulative bool
+	sofar      map[string]string // by phase, with cumulative
 }
 
 // phase adds a delta's phase to o, unless the answer goes without.
@@ -78,6 +87,13 @@ func (e *encoder) outputDetails(u usage) *pyObj {
 
 // typing is one content delta with the usage so far.
 func (e *encoder) typing(phase, content string, u usage) []byte {
+	if e.cumulative {
+		if e.sofar == nil {
+			e.sofar = map[string]string{}
+		}
+		e.sofar[phase] += content
+		content = e.sofar[phase]
+	}
 	delta := e.phase(newObj().str("role", "assistant").str("content", content), phase).str("status", "typing")
 	return e.event(delta, &u, nil)
 }
