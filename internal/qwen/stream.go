@@ -173,7 +173,11 @@ type Stream struct {
 	long    []byte
 	pending []Event // decoded, not yet returned from pending[next:]
 	next    int
-	summary int // thinking-summary paragraphs already returned
+	// summaryText is the thinking summary as Qwen last sent it (its
+	// paragraphs joined), summary how many paragraphs it had at most:
+	// what newSummary has returned.
+	summaryText string
+	summary     int
 	// lastResponseID is the response id of the last common delta decoded,
 	// handed to the next so that its equal id costs no new string.
 	lastResponseID string
@@ -695,21 +699,25 @@ func (s *Stream) add(ev Event) {
 	s.pending = append(s.pending, ev)
 }
 
-// newSummary returns the thinking-summary paragraphs not returned before:
-// Qwen resends the whole list on every summary event.
+// newSummary returns the thinking summary's text not returned before. Qwen
+// resends the whole list of paragraphs on every summary event, and the
+// paragraph it is writing grows in place from one event to the next (the
+// 2026 clients take what extends the text so far): the text returned is
+// the list joined, and what extends it is new. A list that no longer
+// begins with what was returned (rewritten) cannot be taken back: its
+// paragraphs past those counted are new, and it is the text the next
+// events extend.
 func (s *Stream) newSummary(paragraphs []string) string {
-	if len(paragraphs) <= s.summary {
+	full := strings.Join(paragraphs, "\n\n")
+	seen, counted := s.summaryText, s.summary
+	s.summaryText, s.summary = full, max(counted, len(paragraphs))
+	if rest, ok := strings.CutPrefix(full, seen); ok {
+		return rest
+	}
+	if counted >= len(paragraphs) {
 		return ""
 	}
-	var b bytes.Buffer
-	for i, p := range paragraphs[s.summary:] {
-		if s.summary+i > 0 {
-			b.WriteString("\n\n")
-		}
-		b.WriteString(p)
-	}
-	s.summary = len(paragraphs)
-	return b.String()
+	return "\n\n" + strings.Join(paragraphs[counted:], "\n\n")
 }
 
 // masked is b with the secrets of the answer's credentials and of the
