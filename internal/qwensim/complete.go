@@ -656,15 +656,30 @@ func (s *Sim) sendReasoning(send func([]byte) bool, enc *encoder, t *turn, u *us
 		}
 		return send(enc.finished("think"))
 	}
-	// The 2026 summary style resends the whole list of paragraphs each time.
+	// The 2026 summary style resends the whole list of paragraphs each
+	// time, the paragraph being written growing in place (as the 2026
+	// clients read it: the text so far, extended): each is sent half
+	// written, then whole.
 	paragraphs := []string{}
 	for _, sentence := range strings.SplitAfter(t.reasoning, ": ") {
-		paragraphs = append(paragraphs, strings.TrimSpace(sentence))
-		u.output += len(strings.Fields(sentence))
-		u.reasoning += len(strings.Fields(sentence))
-		uu := *u
-		if !send(enc.summary(paragraphs, "typing", &uu)) {
-			return false
+		words := strings.Fields(sentence)
+		if len(words) == 0 {
+			continue
+		}
+		half := len(words) / 2
+		paragraphs = append(paragraphs, "")
+		for _, upto := range []int{half, len(words)} {
+			if upto == 0 {
+				continue
+			}
+			grown := upto - len(strings.Fields(paragraphs[len(paragraphs)-1]))
+			paragraphs[len(paragraphs)-1] = strings.Join(words[:upto], " ")
+			u.output += grown
+			u.reasoning += grown
+			uu := *u
+			if !send(enc.summary(paragraphs, "typing", &uu)) {
+				return false
+			}
 		}
 	}
 	return send(enc.summary(paragraphs, "finished", nil))
