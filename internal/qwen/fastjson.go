@@ -247,8 +247,11 @@ func (p *scanner) choice(ev *Event) bool {
 				b, ok = p.strBytes()
 				ev.Phase = phase(b)
 			case "status":
+				// A failure's delta (statusError) is the general
+				// decoder's to read.
 				b, ok = p.strBytes()
 				ev.Finished = string(b) == "finished"
+				ok = ok && string(b) != statusError
 			case "role":
 				// A function frame (Qwen's own tool's result) is no
 				// answer: the general decoder tells it apart.

@@ -3,6 +3,7 @@ package qwen
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -155,6 +156,11 @@ type rawEvent struct {
 				Name      string          `json:"name"`
 				Arguments json.RawMessage `json:"arguments"`
 			} `json:"function_call"`
+			// A delta of status "error" says how the answer failed
+			// (errorDelta).
+			Code    string `json:"code"`
+			Message string `json:"message"`
+			Details string `json:"details"`
 		} `json:"delta"`
 	} `json:"choices"`
 	Usage      *Usage `json:"usage"`
@@ -563,6 +569,19 @@ func (s *Stream) decode(data []byte) error {
 		s.created(*raw.Created)
 	case len(raw.Info) > 0:
 		s.pending = append(s.pending, Event{Kind: EventKeepAlive})
+	case len(raw.Choices) > 0 && raw.Choices[0].Delta.Status == statusError:
+		if s.candidateFailed(raw.ResponseID) {
+			return nil // another candidate goes on
+		}
+		d := raw.Choices[0].Delta
+		f := classifyCode(d.Code, string(s.masked([]byte(cmp.Or(d.Message, d.Details, d.Content)))), s.status, "")
+		if d.Code == "" && d.Message == "" && d.Details == "" && d.Content == "" {
+			f.Message = "Qwen's answer failed (a delta of status error, saying no more)"
+		}
+		if f.Kind != KindFirewall && firewallMarked(s.masked(data)) {
+			f.Kind = KindFirewall
+		}
+		return decodedMasked(s.ctx, s.masks.of(s.creds), f)
 	case len(raw.Choices) > 0:
 		d := raw.Choices[0].Delta
 		ev := Event{Kind: EventDelta, Phase: d.Phase, Content: d.Content, Finished: d.Status == "finished", ResponseID: raw.ResponseID}
@@ -614,6 +633,12 @@ func (s *Stream) decode(data []byte) error {
 	}
 	return nil
 }
+
+// statusError is the status of a delta that ends the answer in failure,
+// its code and message beside it: {"delta": {"status": "error", "code":
+// "RateLimited", "message": …}} (a 2026 client's stream processor,
+// qwengate, reads it so; [1 src]).
+const statusError = "error"
 
 // functionPhase is the phase of a function frame tagged phase: a built-in
 // tool's own phase (web_search, …) stays, the answer's and the thinking's
