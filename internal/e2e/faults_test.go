@@ -57,6 +57,8 @@ func TestUpstreamFaultsMapToHonestErrors(t *testing.T) {
 		{"a challenge event of no answer's shape", []qwensim.Fault{{Frame: `{"action":"captcha","url":"https://chat.qwen.ai/punish?x5secdata=sim"}`}}, 502, "upstream_firewall", "upstream_firewall", 2},
 		{"a challenge page as a stream event", []qwensim.Fault{{Frame: `<!doctype html><html><body>aliyun_waf</body></html>`}}, 502, "upstream_firewall", "upstream_firewall", 2},
 		{"not authenticated as a stream event", []qwensim.Fault{{Frame: `{"detail":"Not authenticated"}`}}, 401, "upstream_credentials_rejected", "upstream_auth", 2},
+		{"a rate limit as a delta of status error", []qwensim.Fault{{Frame: `{"choices": [{"delta": {"role": "assistant", "content": "", "status": "error", "code": "RateLimited", "message": "You've reached the upper limit for today's usage."}}]}`}},
+			429, "insufficient_quota", "rate_limited", 2},
 		{"Bad_Request internal error is not retried", []qwensim.Fault{{Envelope: qwensim.CodeBadRequest, Details: qwensim.InternalError, Times: 4}},
 			502, "upstream_bad_request", "upstream_error", 2},
 		{"gateway 504 page in HTTP 200, then an answer", []qwensim.Fault{{GatewayTimeout: true}}, 200, "", "", 3},
