@@ -18,6 +18,9 @@ func TestADeltaOfStatusErrorFailsTheAnswer(t *testing.T) {
 		{"rate limited first", "", `{"role": "assistant", "content": "", "status": "error", "code": "RateLimited", "message": "You've reached the upper limit for today's usage."}`, KindRateLimited},
 		{"busy mid-answer", typing, `{"role": "assistant", "content": "", "phase": "answer", "status": "error", "code": "Bad_Request", "message": "The chat is in progress!"}`, KindBusy},
 		{"no code", typing, `{"status": "error"}`, KindBadRequest},
+		// The typing delta's very layout, its status aside: the shape the
+		// fast decoder learnt from it must not take it.
+		{"typing's shape", typing + typing, `{"role": "assistant", "content": "", "phase": "answer", "status": "error"}`, KindBadRequest},
 		{"details", "", `{"status": "error", "code": "Unauthorized", "details": "Token has expired"}`, KindAuth},
 	}
 	for _, c := range cases {
