@@ -32,6 +32,39 @@ func URLPasswords(b []byte) ([]byte, []string) {
 	return maskURLPasswords(b)
 }
 
+// URLPasswordsWithin is URLPasswords for a body whose record keeps no more
+// than its first window bytes: the passwords of the whole body, but only
+// its first window bytes masked (the whole, masked, when that is no longer
+// than window), and the length the whole has masked. A body's copy masked
+// whole (each body with a password was copied) is for a record that cuts it
+// no copy at all.
+func URLPasswordsWithin(b []byte, window int) (masked []byte, hidden []string, whole int) {
+	if window <= 0 || len(b) <= window {
+		masked, hidden = URLPasswords(b)
+		return masked, hidden, len(masked)
+	}
+	whole = len(b)
+	back := &backScan{at: -1}
+	for i := 0; ; {
+		from, to, next, found := nextURLPassword(b, i, back)
+		if !found {
+			break
+		}
+		hidden = append(hidden, decodedPassword(b[from:to]))
+		whole += len(Placeholder) - (to - from)
+		i = next
+	}
+	switch {
+	case hidden == nil:
+		return b[:window], nil, whole
+	case whole <= window:
+		masked, _ = maskURLPasswords(b)
+		return masked, hidden, whole
+	}
+	masked, _ = maskURLPasswords(b[:window])
+	return masked, hidden, whole
+}
+
 // Distinctive is the URL passwords of hidden (URLPasswords') worth masking
 // wherever else a record holds them: not those of letters alone. Such a
 // password — the postgres:postgres of a local database, the "password" of

@@ -342,6 +342,9 @@ func (s *Server) hideSecrets(c *call) {
 		hidden = append(hidden, keptHidden...)
 	}
 	var h []string
+	limit := s.cfg.RecordMaxBodyBytes
+	window := recordWindow(limit)
+	responseWhole := 0 // the client's answer's length masked, when only its window is
 	if c.ownKeyedAnswer {
 		// What JSONHiding does to a body none of whose members it would
 		// hide, without its scan of every member name: the chat answer's
@@ -349,7 +352,7 @@ func (s *Server) hideSecrets(c *call) {
 		// screen, ~6 µs of the time between Qwen's last byte and the
 		// client's (BenchmarkCallPhases).
 		var urls []string
-		rs.OpenAIResponse, urls = redact.URLPasswords(rs.OpenAIResponse)
+		rs.OpenAIResponse, urls, responseWhole = redact.URLPasswordsWithin(rs.OpenAIResponse, window)
 		h = redact.Distinctive(urls)
 	} else {
 		rs.OpenAIResponse, h = redact.JSONHiding(rs.OpenAIResponse)
@@ -363,12 +366,13 @@ func (s *Server) hideSecrets(c *call) {
 		hidden = append(hidden, redact.Distinctive(h)...)
 	}
 	known := redact.NewKnown("", hidden...) // nil for none: masks nothing
-	limit := s.cfg.RecordMaxBodyBytes
-	window := recordWindow(limit)
 	for _, b := range []*[]byte{&rq.OpenAIRequest, &rq.QwenRequest, &rs.OpenAIResponse, &rs.QwenResponse} {
 		whole := len(*b)
-		if b == &rs.QwenResponse && c.qwenResponseWhole > 0 {
+		switch {
+		case b == &rs.QwenResponse && c.qwenResponseWhole > 0:
 			whole = c.qwenResponseWhole // built no further than window
+		case b == &rs.OpenAIResponse && responseWhole > 0:
+			whole = responseWhole // masked of URL passwords no further than window
 		}
 		if window > 0 && whole > window {
 			// Too long to keep: masked as far as its record keeps it and a

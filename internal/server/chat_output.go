@@ -63,7 +63,7 @@ type bufferedOutput struct {
 	created int64
 }
 
-func (o *bufferedOutput) content(s string) error   { translate.AppendText(&o.text, s); return nil }
+func (o *bufferedOutput) content(s string) error   { o.text.WriteString(s); return nil }
 func (o *bufferedOutput) keepDelivered()           { o.keepSent(false, false) }
 func (o *bufferedOutput) reasoning(s string) error { o.reasoningPiece(s); return nil }
 func (o *bufferedOutput) flush()                   {}
@@ -147,7 +147,7 @@ func (o *streamOutput) start() { o.openStream() }
 func (o *streamOutput) keepDelivered() { o.keepSent(true, !o.holding) }
 
 func (o *streamOutput) content(s string) error {
-	translate.AppendText(&o.text, s)
+	o.text.WriteString(s)
 	if o.holding {
 		return nil
 	}

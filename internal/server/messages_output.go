@@ -194,7 +194,7 @@ func (o *messagesOutput) closeBlock() {
 func (o *messagesOutput) keepDelivered() { o.keepSent(o.stream, !o.holding) }
 
 func (o *messagesOutput) content(s string) error {
-	translate.AppendText(&o.text, s)
+	o.text.WriteString(s)
 	if !o.started || o.holding {
 		return nil
 	}

@@ -65,8 +65,8 @@ func (s *Server) newOutput(c *call, t *turnSpec, start bool) output {
 
 // transcript is the answer as the client gets it, kept by every output.
 type transcript struct {
-	text     strings.Builder
-	reasoned strings.Builder
+	text     translate.Text
+	reasoned translate.Text
 	callList []qp.ToolCall
 	// callAt is where each call of callList came in the text: its length
 	// in bytes when the call was taken (noteCalls). An answer sent whole
@@ -90,7 +90,7 @@ func (o *transcript) reasoningPiece(s string) string {
 		o.reasoningBreak = false
 		s = "\n\n" + s
 	}
-	translate.AppendText(&o.reasoned, s)
+	o.reasoned.WriteString(s)
 	return s
 }
 

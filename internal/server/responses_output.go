@@ -88,7 +88,7 @@ type responsesOutput struct {
 	events    responses.Events
 	streaming string                 // the id of the call whose arguments are streaming
 	open      string                 // the streamed item's type: "", "reasoning" or "message"
-	current   strings.Builder        // the streamed item's text
+	current   translate.Text         // the streamed item's text
 	cites     []responses.Annotation // the last message item's citations, set at finish
 	tools     *tools.Set             // the request's, for the namespace of a call
 	noSummary bool                   // see responsesFormat
@@ -316,7 +316,7 @@ func (o *responsesOutput) content(s string) error {
 		o.text.WriteString(responses.ImageCallText)
 		return nil
 	}
-	translate.AppendText(&o.text, s)
+	o.text.WriteString(s)
 	if !o.started || o.holding {
 		return nil
 	}

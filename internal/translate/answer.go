@@ -14,8 +14,8 @@ import (
 // Answer accumulates one upstream answer from its stream events.
 type Answer struct {
 	Created   qwen.Created
-	content   strings.Builder
-	reasoning strings.Builder
+	content   Text
+	reasoning Text
 	usage     qwen.Usage
 	hasUsage  bool
 	Finished  bool
@@ -120,33 +120,19 @@ func (a *Answer) take(ev *qwen.Event) (content, reasoning string) {
 		return a.addImage(ev), ""
 	}
 	if ev.Phase == qwen.PhaseAnswer {
-		AppendText(&a.content, ev.Content)
+		a.content.WriteString(ev.Content)
 		if ev.Finished {
 			a.Finished = true
 		}
 		return ev.Content, ""
 	}
 	if ev.Phase == qwen.PhaseThink || ev.Phase == qwen.PhaseThinkingSummary {
-		AppendText(&a.reasoning, ev.Content)
+		a.reasoning.WriteString(ev.Content)
 		return "", ev.Content
 	}
 	// Built-in tool phases (web_search, code_interpreter, …) are neither
 	// answer nor reasoning the client asked for.
 	return "", ""
-}
-
-// textStart is the first capacity of an answer's text: its builder then
-// grows by doubling from there, not from 8 bytes (a few hundred words took
-// eight allocations).
-const textStart = 512
-
-// AppendText adds s to an answer's text (the upstream answer here, the
-// client's transcript in the server), growing it from textStart.
-func AppendText(b *strings.Builder, s string) {
-	if b.Cap() == 0 && len(s) < textStart {
-		b.Grow(textStart)
-	}
-	b.WriteString(s)
 }
 
 func (a *Answer) notePhase(phase string) {
@@ -351,18 +337,17 @@ func (a *Answer) UpstreamRecord() []byte {
 // never built whole, a copy of the answer's text as long as it. Until
 // 2026-12-07 it was, and cut when the call was recorded.
 func (a *Answer) UpstreamRecordWithin(limit int) ([]byte, int) {
-	content, reasoning := a.Content(), a.Reasoning()
-	if limit <= 0 || len(content)+len(reasoning) <= limit {
+	if limit <= 0 || a.content.Len()+a.reasoning.Len() <= limit {
 		b := a.UpstreamRecord()
 		return b, len(b)
 	}
 	w := &headWriter{limit: limit}
 	w.b = a.recordHead(w.b)
 	w.whole = len(w.b)
-	w.text(content)
-	if reasoning != "" {
+	w.text(&a.content)
+	if a.reasoning.Len() > 0 {
 		w.raw(`,"reasoning_content":`)
-		w.text(reasoning)
+		w.text(&a.reasoning)
 	}
 	w.write(a.recordTail(nil))
 	return w.b, w.whole
@@ -386,17 +371,34 @@ func (w *headWriter) write(p []byte) {
 	}
 }
 
-// text writes s as jsonw.String does, a piece at a time: the pieces past
-// the limit are counted, not kept.
-func (w *headWriter) text(s string) {
+// text writes t as jsonw.String writes t.String(), a piece at a time: the
+// pieces past the limit are counted, not kept. A text's own pieces are
+// written one by one, not joined (a copy of it), when each is valid UTF-8
+// (whole characters: as a rule, since each is whole deltas).
+func (w *headWriter) text(t *Text) {
+	pieces := t.Pieces()
+	if !slices.ContainsFunc(pieces, func(p string) bool { return !utf8.ValidString(p) }) {
+		w.raw(`"`)
+		for _, p := range pieces {
+			w.piece(p)
+		}
+		w.raw(`"`)
+		return
+	}
 	w.raw(`"`)
+	w.piece(t.String())
+	w.raw(`"`)
+}
+
+// piece writes s as jsonw.String does without its quotes, a piece at a
+// time.
+func (w *headWriter) piece(s string) {
 	for s != "" {
 		piece := s[:runeCut(s, recordPiece)]
 		s = s[len(piece):]
 		w.scratch = jsonw.String(w.scratch[:0], piece)
 		w.write(w.scratch[1 : len(w.scratch)-1])
 	}
-	w.raw(`"`)
 }
 
 // recordPiece is how much of a text UpstreamRecordWithin writes at a time.

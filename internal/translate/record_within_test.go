@@ -19,8 +19,13 @@ func TestUpstreamRecordWithinIsTheRecordsBeginning(t *testing.T) {
 		{long("a\xe2\x80") + "\xff", "x"},
 		{long("\xf0\x9f\x98\x80b"), ""},
 	} {
-		for flags := range uint8(4) {
-			a := recordAnswer("chat", tc.content, tc.reasoning, "T", "https://a/", "", flags, 3)
+		for flags := range uint8(12) {
+			a := recordAnswer("chat", tc.content, tc.reasoning, "T", "https://a/", "", flags&3, 3)
+			if d := flags >> 2; d > 0 {
+				// The texts in deltas, kept in pieces: cut within
+				// characters (d 1), or only between them (d 2).
+				a.content, a.reasoning = inDeltas(tc.content, d == 2), inDeltas(tc.reasoning, d == 2)
+			}
 			whole := a.UpstreamRecord()
 			for _, limit := range []int{0, 1, 1000, recordPiece - 1, recordPiece + 7, 2 * recordPiece, len(whole), len(whole) + 1} {
 				head, n := a.UpstreamRecordWithin(limit)
@@ -31,4 +36,19 @@ func TestUpstreamRecordWithinIsTheRecordsBeginning(t *testing.T) {
 			}
 		}
 	}
+}
+
+// inDeltas is s written to a Text in deltas of about 4 KiB, cut anywhere
+// or, whole, between characters only.
+func inDeltas(s string, whole bool) Text {
+	var t Text
+	for s != "" {
+		n := min(4099, len(s))
+		if whole {
+			n = runeCut(s, n)
+		}
+		t.WriteString(s[:n])
+		s = s[n:]
+	}
+	return t
 }
