@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"qwenproxy/internal/diskroom/diskroomtest"
 	"qwenproxy/internal/store/storetest"
 )
 
@@ -260,53 +261,12 @@ func missing(acked []string, stored map[string]bool) int {
 	return n
 }
 
-// smallDisk mounts a tmpfs of size bytes and returns its directory and a
-// way to fill it to the last byte (undone by the returned free). A file-size
-// limit is not a full disk (EFBIG, not ENOSPC), so only a real file system
-// will do; mounting one needs root.
-func smallDisk(t *testing.T, size string) (dir string, fill func() (free func())) {
-	t.Helper()
-	dir = t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("a full disk needs a tmpfs of our own (root): mount: %v %s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v %s", dir, err, out)
-		}
-	})
-	return dir, func() func() {
-		path := filepath.Join(dir, "filler")
-		f, err := os.Create(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, chunk := range []int{1 << 20, 4 << 10, 1} {
-			buf := make([]byte, chunk)
-			for {
-				if _, err := f.Write(buf); err != nil {
-					if !errors.Is(err, syscall.ENOSPC) {
-						t.Fatal(err)
-					}
-					break
-				}
-			}
-		}
-		f.Close()
-		return func() {
-			if err := os.Remove(path); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-}
-
 func TestDurability(t *testing.T) {
 	bin := buildBinary(t)
 
 	// Issue 13, item 1: a full disk under the database and its spool.
 	t.Run("a full disk loses no acknowledged call", func(t *testing.T) {
-		dir, fill := smallDisk(t, "16m")
+		dir, fill := diskroomtest.SmallDisk(t, "16m")
 		db := filepath.Join(dir, "qwenproxy.db")
 		s := serveLogged(t, bin, db)
 		acked := s.callsAnswered(t, 5, "before")
@@ -357,7 +317,7 @@ func TestDurability(t *testing.T) {
 		// More room than SQLite's own checkpoints need (40 MB of WAL) until
 		// the disk fills: on less the WAL is checkpointed after each batch
 		// (JournalCrowded), and nothing may be left to checkpoint.
-		dir, fill := smallDisk(t, "128m")
+		dir, fill := diskroomtest.SmallDisk(t, "128m")
 		db := filepath.Join(dir, "qwenproxy.db")
 		// Each call answered once committed: in the WAL before the disk fills.
 		s := serveLogged(t, bin, db, "RECORDER_SYNC=true")
@@ -397,7 +357,7 @@ func TestDurability(t *testing.T) {
 	})
 
 	t.Run("a full disk makes the recorder not ready before any call", func(t *testing.T) {
-		dir, fill := smallDisk(t, "16m")
+		dir, fill := diskroomtest.SmallDisk(t, "16m")
 		s := serveLogged(t, bin, filepath.Join(dir, "qwenproxy.db"))
 		if code, body := s.health(t, "/health/ready"); code != 200 {
 			t.Fatalf("not ready on an empty disk: %d %v", code, body)
@@ -415,7 +375,7 @@ func TestDurability(t *testing.T) {
 	})
 
 	t.Run("a full disk under RECORDING_REQUIRED refuses calls rather than serve them unrecorded", func(t *testing.T) {
-		dir, fill := smallDisk(t, "16m")
+		dir, fill := diskroomtest.SmallDisk(t, "16m")
 		db := filepath.Join(dir, "qwenproxy.db")
 		s := serveLogged(t, bin, db, "RECORDING_REQUIRED=true")
 		free := fill()
@@ -450,7 +410,7 @@ func TestDurability(t *testing.T) {
 	})
 
 	t.Run("what exceeds the memory budget is dropped, logged by request id and kept in readiness", func(t *testing.T) {
-		dir, fill := smallDisk(t, "16m")
+		dir, fill := diskroomtest.SmallDisk(t, "16m")
 		db := filepath.Join(dir, "qwenproxy.db")
 		s := serveLogged(t, bin, db, "RECORDER_MEMORY_BUDGET=20000")
 		free := fill()

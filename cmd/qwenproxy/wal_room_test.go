@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"qwenproxy/internal/diskroom/diskroomtest"
 )
 
 // On a disk with less room than the WAL grows to before SQLite checkpoints
@@ -13,7 +15,7 @@ import (
 // later call waited in memory, and the stop dropped it.
 func TestTheWALDoesNotFillADiskTheHistoryFitsOn(t *testing.T) {
 	bin := buildBinary(t)
-	dir, _ := smallDisk(t, "8m")
+	dir, _ := diskroomtest.SmallDisk(t, "8m")
 	db := filepath.Join(dir, "qwenproxy.db")
 	// A commit per call: each writes every page it touched into the WAL.
 	s := serveLogged(t, bin, db, "RECORDER_LINGER=0")
