@@ -17,15 +17,7 @@ import (
 // item.
 func TestAnItemReferenceNamesTheItemListedUnderItsID(t *testing.T) {
 	e := start(t, nil)
-	var conv convObject
-	if status, b := convCall(t, e, "POST", "/v1/conversations", "", `{"items":[{"type":"message","id":"msg_first","role":"user","content":"Remember the word plum."}]}`, &conv); status != http.StatusOK {
-		t.Fatalf("create: %d %s", status, b)
-	}
-	for _, item := range []string{`{"type":"item_reference","id":"msg_first"}`, `{"type":"message","id":"msg_first","role":"user","content":"Again."}`} {
-		if status, b := convCall(t, e, "POST", "/v1/conversations/"+conv.ID+"/items", "", `{"items":[`+item+`]}`, nil); status != http.StatusOK {
-			t.Fatalf("added %s: %d %s", item, status, b)
-		}
-	}
+	conv := conversationRepeatingAnID(t, e)
 	var list convList
 	if status, b := convCall(t, e, "GET", "/v1/conversations/"+conv.ID+"/items?order=asc", "", "", &list); status != http.StatusOK || len(list.Data) != 3 {
 		t.Fatalf("list: %d %s", status, b)

@@ -17,17 +17,7 @@ import (
 // own place, which GET names, and after pages past it.
 func TestAConversationListsEachIDOnce(t *testing.T) {
 	e := start(t, nil)
-	var conv convObject
-	if status, b := convCall(t, e, "POST", "/v1/conversations", "", `{"items":[{"type":"message","id":"msg_first","role":"user","content":"Remember the word plum."}]}`, &conv); status != http.StatusOK {
-		t.Fatalf("create: %d %s", status, b)
-	}
-	for _, item := range []string{`{"type":"item_reference","id":"msg_first"}`, `{"type":"message","id":"msg_first","role":"user","content":"Again."}`} {
-		var added convList
-		if status, b := convCall(t, e, "POST", "/v1/conversations/"+conv.ID+"/items", "", `{"items":[`+item+`]}`, &added); status != http.StatusOK ||
-			len(added.Data) != 1 || added.Data[0].ID == "msg_first" {
-			t.Fatalf("added %s, answered with the id it is listed under: %d %s", item, status, b)
-		}
-	}
+	conv := conversationRepeatingAnID(t, e)
 	body := `{"model":"gpt-5","conversation":"` + conv.ID + `","input":[{"type":"item_reference","id":"msg_first"},{"role":"user","content":"Which word?"}]}`
 	if status, _, _ := postResponse(t, e, body); status != http.StatusOK {
 		t.Fatalf("a response naming it: %d", status)
@@ -69,4 +59,24 @@ func TestAConversationListsEachIDOnce(t *testing.T) {
 			t.Fatalf("%s, paged one by one: %v; want %v", order, paged, whole)
 		}
 	}
+}
+
+// conversationRepeatingAnID makes a conversation whose first item has the
+// client's id msg_first ("Remember the word plum."), then adds, one POST
+// each, an item_reference to it and another message with that id
+// ("Again."), each answered with another id than msg_first.
+func conversationRepeatingAnID(t *testing.T, e *env) convObject {
+	t.Helper()
+	var conv convObject
+	if status, b := convCall(t, e, "POST", "/v1/conversations", "", `{"items":[{"type":"message","id":"msg_first","role":"user","content":"Remember the word plum."}]}`, &conv); status != http.StatusOK {
+		t.Fatalf("create: %d %s", status, b)
+	}
+	for _, item := range []string{`{"type":"item_reference","id":"msg_first"}`, `{"type":"message","id":"msg_first","role":"user","content":"Again."}`} {
+		var added convList
+		if status, b := convCall(t, e, "POST", "/v1/conversations/"+conv.ID+"/items", "", `{"items":[`+item+`]}`, &added); status != http.StatusOK ||
+			len(added.Data) != 1 || added.Data[0].ID == "msg_first" {
+			t.Fatalf("added %s, answered with the id it is listed under: %d %s", item, status, b)
+		}
+	}
+	return conv
 }
