@@ -505,10 +505,10 @@ func (s *Sim) stream(w http.ResponseWriter, r *http.Request, t *turn, f *Fault) 
 		return
 	}
 	if f != nil && f.ThinkOnly {
-		s.sendReasoning(send, enc, &turn{reasoning: "Thinking about it: no answer follows"}, &u, false)
+		s.sendReasoning(send, enc, &turn{reasoning: "Thinking about it: no answer follows"}, &u, f)
 		return // the stream ends without an answer phase
 	}
-	if t.reasoning != "" && !s.sendReasoning(send, enc, t, &u, f != nil && f.ReasoningContent) {
+	if t.reasoning != "" && !s.sendReasoning(send, enc, t, &u, f) {
 		return
 	}
 	if f != nil && f.EmptyAnswer {
@@ -596,7 +596,7 @@ func (s *Sim) candidateFrames(enc *encoder, c *turn, host string) [][]byte {
 	}
 	u := usage{input: c.inputTokens}
 	if c.reasoning != "" {
-		s.sendReasoning(collect, enc, c, &u, false)
+		s.sendReasoning(collect, enc, c, &u, nil) // in the simulator's own style
 	}
 	if c.image != "" {
 		u.output++
@@ -634,9 +634,10 @@ func interrupt(f *Fault, i int, send func([]byte) bool, r *http.Request, t *turn
 }
 
 // sendReasoning sends the thinking: as think deltas, as the 2026 summary
-// (Options.SummaryThinking), or as phase-less reasoning_content deltas.
-func (s *Sim) sendReasoning(send func([]byte) bool, enc *encoder, t *turn, u *usage, asReasoningContent bool) bool {
-	if asReasoningContent {
+// (Options.SummaryThinking, or the fault f's), or as phase-less
+// reasoning_content deltas (f's).
+func (s *Sim) sendReasoning(send func([]byte) bool, enc *encoder, t *turn, u *usage, f *Fault) bool {
+	if f != nil && f.ReasoningContent {
 		for _, p := range pieces(t.reasoning) {
 			u.output++
 			u.reasoning++
@@ -646,7 +647,7 @@ func (s *Sim) sendReasoning(send func([]byte) bool, enc *encoder, t *turn, u *us
 		}
 		return true
 	}
-	if !s.opt.SummaryThinking {
+	if !s.opt.SummaryThinking && (f == nil || !f.SummaryThinking) {
 		for _, p := range pieces(t.reasoning) {
 			u.output++
 			u.reasoning++

@@ -71,6 +71,11 @@ type Fault struct {
 	// ReasoningContent sends the thinking as phase-less deltas carrying
 	// reasoning_content instead of a think phase (qwen-2026.md §3.2).
 	ReasoningContent bool `json:"reasoning_content"`
+	// SummaryThinking sends the thinking in the 2026 summary style, as
+	// Options.SummaryThinking does for every answer: what a server run
+	// with --mock-upstream, whose options are the defaults, can be asked
+	// for.
+	SummaryThinking bool `json:"summary_thinking"`
 	// Interleave streams this answer as two interleaved candidates (see
 	// Options.Interleave; 2026 format).
 	Interleave bool `json:"interleave"`
