@@ -564,16 +564,23 @@ func (p *scanner) checkStr() bool {
 	return true
 }
 
-// contentsChunk is the size of the buffers an answer's deltas are kept in
-// (scanner.content): the recorded answer's text (823 deltas) fits in one.
-const contentsChunk = 16 << 10
+// contentsFirst and contentsChunk are the sizes of the buffers an answer's
+// deltas are kept in (scanner.content): the first is contentsFirst, each
+// next twice the last, up to contentsChunk, so that an ordinary answer's
+// text takes about its own size (the recorded answer's 823 deltas, a few
+// KiB) and a long one buffers of 16 KiB. Until 2026-12-07 (later that
+// day) the first was contentsChunk: 16 KiB more allocated by every call.
+const (
+	contentsFirst = 1 << 10
+	contentsChunk = 16 << 10
+)
 
 // content reads a delta's content as str does. With p.contents, it is kept
 // there and the string returned is a slice of it: an answer's hundreds of
 // deltas then cost a few allocations, not one each. That is safe because a
 // strings.Builder only appends, so no string given out ever changes. A
-// delta the buffer has no room for starts a new one (of contentsChunk, or
-// the delta's size) rather than grow it: growing copied every delta before
+// delta the buffer has no room for starts a new one (twice the last, up to
+// contentsChunk, or the delta's size) rather than grow it: growing copied every delta before
 // it, so the buffer held the answer's whole text — a copy beside the
 // answer's own and the client's — and, growing by a quarter at a time,
 // allocated five times it (a 64 MiB answer in large events). A buffer left
@@ -583,9 +590,9 @@ func (p *scanner) content() (string, bool) {
 	if p.contents == nil || !ok {
 		return strOf(raw, kind, ok)
 	}
-	if p.contents.Cap()-p.contents.Len() < len(raw) { // unescaped, a content is never longer than raw
+	if last := p.contents.Cap(); last-p.contents.Len() < len(raw) { // unescaped, a content is never longer than raw
 		p.contents.Reset()
-		p.contents.Grow(max(contentsChunk, len(raw)))
+		p.contents.Grow(max(len(raw), min(contentsChunk, max(contentsFirst, 2*last))))
 	}
 	start := p.contents.Len()
 	switch {
